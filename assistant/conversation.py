@@ -1,0 +1,52 @@
+"""Follow-up condensation without an LLM: rules over the previous question's frame.
+
+"How many GPUs does Meta run?" + "And OpenAI?"  -> "How many GPUs does OpenAI run?"
+"Combien xAI a-t-elle levé ?" + "Et sa valorisation ?" -> the new attribute, about xAI.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from assistant.question import QuestionFrame, analyse, fold
+
+_PRONOUNS = frozenset(
+    "elle il ils elles sa son ses leur leurs lui cette cet ce celle celui it its they their them this that "
+    "he she his her y en l'entreprise la société the company the firm the startup".split()
+)
+_FOLLOW_START = re.compile(r"^\s*(et|and|what about|how about|and what about|quid de|et pour|et pour ce qui est de|"
+                           r"et qu'en est-il de|same for|pareil pour|idem pour|et chez|and for)\b", re.I)
+
+
+def condense(turn: str, language: str, previous: QuestionFrame | None) -> tuple[QuestionFrame, str]:
+    """The frame to answer, and the standalone question text to retrieve with."""
+    frame = analyse(turn, language)  # type: ignore[arg-type]
+    if previous is None:
+        return frame, turn
+    words = re.findall(r"[\w'’-]+", fold(turn))
+    short = len(words) <= 6
+    elliptic = bool(_FOLLOW_START.search(turn)) or short
+    if frame.entities and frame.kind == "other" and elliptic:
+        # Same question, another subject.
+        text = previous.text
+        if previous.entities:
+            for old in previous.entities:
+                text = text.replace(old, " ".join(frame.entities), 1) if old in text else text
+            if not any(e in text for e in frame.entities):
+                text = f"{text} {' '.join(frame.entities)}"
+        else:
+            text = f"{text} {' '.join(frame.entities)}"
+        inherited = replace(previous, text=text, language=frame.language, entities=frame.entities,
+                            years=frame.years or previous.years, focus=tuple(dict.fromkeys(previous.focus + frame.focus)))
+        return inherited, text
+    refers_back = any(w in _PRONOUNS or w.startswith(("l'", "sa", "son", "ses")) for w in words)
+    if not frame.entities and previous.entities and (refers_back or elliptic):
+        kind_from = frame if frame.kind != "other" else previous
+        text = f"{turn} ({' '.join(previous.entities)})"
+        inherited = replace(kind_from, text=text if kind_from is frame else f"{previous.text} {turn}",
+                            language=frame.language, entities=previous.entities,
+                            years=frame.years or (previous.years if kind_from is previous else ()),
+                            per=frame.per or (previous.per if kind_from is previous else ""),
+                            focus=tuple(dict.fromkeys(frame.focus + previous.focus)))
+        return inherited, inherited.text
+    return frame, turn

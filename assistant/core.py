@@ -1,0 +1,258 @@
+"""Assistant and Chat: wire retrieval, composition and verification. Built once, reused by every
+caller (Python API, CLI, Gradio app, evals)."""
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+import unicodedata
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+from index.embeddings import get_embedder
+from index.ingest import Ingestor, IngestReport
+from index.settings import IndexSettings
+from index.store import IndexStore, SourceEntry, StoreError
+
+from assistant import compose
+from assistant.compose import Candidate, SourceView
+from assistant.conversation import condense
+from assistant.figures import parse_figures
+from assistant.language import detect_language, other_language
+from assistant.question import QuestionFrame, analyse
+from assistant.retrieval import HybridRetriever
+from assistant.types import Answer, Language, Passage
+from assistant.verify import verify
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 1000
+
+_MESSAGES = {
+    "empty": {"en": "Please ask a question about the articles.", "fr": "Posez une question sur les articles."},
+    "too_long": {
+        "en": f"The question is too long (over {MAX_QUESTION_CHARS:,} characters). Please ask a shorter one.",
+        "fr": f"La question est trop longue (plus de {MAX_QUESTION_CHARS} caractères). Posez-en une plus courte.",
+    },
+    "no_index": {"en": "No article is indexed yet: add one first.", "fr": "Aucun article n'est indexé : ajoutez-en un d'abord."},
+    "other_language": {
+        "en": "I answer in English or French only ({name} detected); here is my answer in English. ",
+        "fr": "",
+    },
+}
+
+
+class _ReadWriteLock:
+    """Many questions at once; an ingest waits for them and holds them off while it swaps the index."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writing = False
+
+    @contextmanager
+    def read(self) -> Iterator[None]:
+        with self._cond:
+            while self._writing:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        with self._cond:
+            while self._writing or self._readers:
+                self._cond.wait()
+            self._writing = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writing = False
+                self._cond.notify_all()
+
+
+def clean_question(text: str) -> str:
+    """Control characters out, whitespace folded (a pasted question may carry anything)."""
+    text = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co") else c for c in str(text))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+class Assistant:
+    """`Assistant().ask("How much did xAI raise?")` -> Answer with exact, verified citations."""
+
+    def __init__(self, sources_dir: str | Path | None = None, index_dir: str | Path | None = None, *,
+                 embedder: str | None = None, embedder_path: str | None = None, top_k: int = 8,
+                 llm: Any = None, auto_build: bool = True, progress: bool = False,
+                 settings: IndexSettings | None = None) -> None:
+        self.settings = settings or IndexSettings.from_env(sources_dir, index_dir, embedder=embedder,
+                                                           embedder_path=embedder_path)
+        self.embedder = get_embedder(self.settings.embedder, self.settings.embedder_path)
+        self.store = IndexStore(self.settings)
+        self.ingestor = Ingestor(self.settings, self.store, self.embedder, progress=progress)
+        self.retriever = HybridRetriever(self.store, self.embedder, top_k=top_k)
+        self.top_k = top_k
+        self.llm = llm
+        self._lock = _ReadWriteLock()
+        self._views: dict[tuple[str, str], SourceView] = {}
+        self.last_report: IngestReport | None = None
+        if auto_build:
+            self.refresh()
+        else:
+            try:
+                self.store.load_manifest()
+                self.store.load_bm25()
+            except StoreError:
+                self.refresh()
+
+    # ------------------------------------------------------------ index
+    def refresh(self, rebuild: bool = False) -> IngestReport:
+        """Bring the index in line with sources/ (nothing is embedded when nothing changed)."""
+        with self._lock.write():
+            self.last_report = self.ingestor.build(rebuild=rebuild)
+            self._views.clear()
+        return self.last_report
+
+    def add_files(self, paths: list[str | Path]) -> tuple[list[str], IngestReport]:
+        with self._lock.write():
+            names, report = self.ingestor.add_files([Path(p) for p in paths])
+            self.last_report = report
+            self._views.clear()
+        return names, report
+
+    def sources(self) -> list[SourceEntry]:
+        return sorted(self.store.manifest.sources.values(), key=lambda e: e.title.lower())
+
+    def source_text(self, source_id: str) -> str:
+        return self.store.source_text(source_id)
+
+    def retrieve(self, question: str, mode: str = "hybrid", top_k: int = 10) -> list[Passage]:
+        with self._lock.read():
+            return self.retriever.retrieve_passages(clean_question(question), mode=mode, top_k=top_k)
+
+    def _view(self, source_id: str) -> SourceView:
+        entry = self.store.manifest.sources[source_id]
+        key = (source_id, entry.content_hash)
+        view = self._views.get(key)
+        if view is None:
+            table = self.store.segment_table(source_id)
+            text = self.store.source_text(source_id)
+            sentences = tuple((int(s), int(e)) for s, e, is_s in zip(table.starts, table.ends, table.is_sentence) if is_s)
+            clauses = tuple((int(s), int(e), int(i)) for s, e, i, is_s in
+                            zip(table.starts, table.ends, table.sent_idx, table.is_sentence) if not is_s)
+            # Figures parsed once per source version, bucketed by sentence (absolute offsets).
+            figures = []
+            for s, e in sentences:
+                figures.append(tuple(f.__class__(**{**f.__dict__, "start": f.start + s, "end": f.end + s})
+                                     for f in parse_figures(text[s:e])))
+            view = SourceView(source_id, entry.title, entry.publisher, text, sentences, clauses, tuple(figures))
+            self._views[key] = view
+        return view
+
+    # ------------------------------------------------------------ questions
+    def chat(self) -> "Chat":
+        return Chat(self)
+
+    def ask(self, question: str) -> Answer:
+        return self._ask(question, previous=None, default_language=None)[0]
+
+    def _ask(self, question: str, previous: QuestionFrame | None,
+             default_language: Language | None) -> tuple[Answer, QuestionFrame | None]:
+        started = time.perf_counter()
+        raw = question if isinstance(question, str) else str(question or "")
+        q = clean_question(raw)
+        language, _ = detect_language(q[:MAX_QUESTION_CHARS], default=default_language)
+        if not q or not any(ch.isalnum() for ch in q):
+            return Answer(_MESSAGES["empty"][language], language, False, question=raw), previous
+        if len(q) > MAX_QUESTION_CHARS:
+            return Answer(_MESSAGES["too_long"][language], language, False, question=raw[:200]), previous
+        prefix = ""
+        foreign = other_language(q)
+        if foreign:
+            language = "en"
+            prefix = _MESSAGES["other_language"]["en"].format(name=foreign)
+        frame, standalone = condense(q, language, previous)
+        with self._lock.read():
+            if not self.store.manifest.sources:
+                return Answer(_MESSAGES["no_index"][language], language, False, question=q), frame
+            answer = self._answer(frame, standalone, q)
+        if prefix:
+            answer = _with_prefix(answer, prefix)
+        answer.timings["total"] = time.perf_counter() - started
+        return answer, frame
+
+    def _answer(self, frame: QuestionFrame, standalone: str, asked: str) -> Answer:
+        t0 = time.perf_counter()
+        qvec = self.retriever.embed_query(standalone)
+        t1 = time.perf_counter()
+        passages = self.retriever.retrieve_passages(standalone, query_vec=qvec, top_k=self.top_k)
+        views = {p.source_id: self._view(p.source_id) for p in passages}
+        segments = self.retriever.segments(passages, qvec)
+        t2 = time.perf_counter()
+        if frame.kind == "names":
+            candidate = compose.choose_names(frame, segments, views)
+        elif frame.kind == "other":
+            candidate = compose.choose_passage(frame, segments, views)
+        else:
+            candidate = compose.choose_figure(frame, segments, views)
+        t3 = time.perf_counter()
+        timings = {"embed": t1 - t0, "retrieve": t2 - t1, "compose": t3 - t2}
+        base = dict(language=frame.language, question=asked, standalone_question=standalone, timings=timings)
+        if candidate is not None:
+            text, citations, figures = compose.render(frame, candidate)
+            verdict = verify(text, citations, self.store.source_text)
+            timings["verify"] = time.perf_counter() - t3
+            if verdict.ok:
+                extractive = Answer(text, answered=True, citations=citations, figures=list(verdict.figures), **base)
+                if self.llm is not None:
+                    return self.llm.answer(frame, standalone, passages, segments, views, extractive)
+                return extractive
+            log.warning("extractive answer rejected by the verifier: %s", verdict.reason)
+        closest = _closest(segments, views)
+        text, citations = compose.render_refusal(frame, closest)
+        return Answer(text, answered=False, citations=citations, **base)
+
+
+def _closest(segments: list, views: dict[str, SourceView]) -> Candidate | None:
+    for seg in segments:
+        if seg.is_sentence:
+            view = views[seg.source_id]
+            return Candidate(view, seg.similarity, seg.start, seg.end)
+    return None
+
+
+def _with_prefix(answer: Answer, prefix: str) -> Answer:
+    from dataclasses import replace
+
+    return replace(answer, text=prefix + answer.text)
+
+
+class Chat:
+    """A conversation: follow-ups are condensed with the previous turns; a short ambiguous turn keeps
+    the conversation's language."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+        self.history: list[Answer] = []
+        self._frame: QuestionFrame | None = None
+        self.language: Language | None = None
+
+    def ask(self, question: str) -> Answer:
+        answer, frame = self.assistant._ask(question, self._frame, self.language)
+        if frame is not None and (answer.answered or frame.entities or frame.kind != "other"):
+            self._frame = frame
+        self.language = answer.language
+        self.history.append(answer)
+        return answer
+
+    def reset(self) -> None:
+        self.history.clear()
+        self._frame = None
+        self.language = None

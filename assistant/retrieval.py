@@ -1,0 +1,127 @@
+"""Hybrid retrieval: dense (Chroma) + BM25, fused by reciprocal rank, then a sentence/clause re-rank
+against the question with the same multilingual embedder (segment vectors are computed at ingest)."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from llama_index.core.base.base_retriever import BaseRetriever
+from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
+from llama_index.core.vector_stores.types import VectorStoreQuery
+
+from assistant.types import Passage
+from index.store import IndexStore
+
+log = logging.getLogger(__name__)
+
+RRF_K = 60  # the usual constant: flattens rank differences deep in each list
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A sentence or clause candidate for quoting, scored against the question."""
+
+    source_id: str
+    start: int
+    end: int
+    sent_idx: int
+    is_sentence: bool
+    similarity: float  # cosine with the question
+    passage_rank: int  # rank of the best passage holding it (0 = best)
+    passage_score: float
+
+
+def reciprocal_rank_fusion(rankings: list[list[str]], k: int = RRF_K) -> dict[str, float]:
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, key in enumerate(ranking):
+            scores[key] = scores.get(key, 0.0) + 1.0 / (k + rank + 1)
+    return scores
+
+
+class HybridRetriever(BaseRetriever):
+    """llama-index retriever over the index store; `retrieve_passages` is the typed entry point."""
+
+    def __init__(self, store: IndexStore, embedder: Any, top_k: int = 8) -> None:
+        super().__init__()
+        self.store = store
+        self.embedder = embedder
+        self.top_k = top_k
+
+    # ---- llama-index protocol
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        out = []
+        for p in self.retrieve_passages(query_bundle.query_str):
+            node = TextNode(id_=p.chunk_id, text=p.text, start_char_idx=p.start, end_char_idx=p.end,
+                            metadata={"source_id": p.source_id})
+            out.append(NodeWithScore(node=node, score=p.score))
+        return out
+
+    # ---- typed API
+    def embed_query(self, question: str) -> np.ndarray:
+        return self.embedder.encode_queries([question])[0]
+
+    def retrieve_passages(self, question: str, mode: str = "hybrid", top_k: int | None = None,
+                          query_vec: np.ndarray | None = None) -> list[Passage]:
+        top_k = top_k or self.top_k
+        if mode not in ("dense", "bm25", "hybrid"):
+            raise ValueError(f"mode must be dense, bm25 or hybrid, not {mode!r}")
+        pool = max(top_k * 3, 20)
+        dense: list[tuple[str, dict, float]] = []
+        sparse: list[tuple[str, dict, float]] = []
+        if mode in ("dense", "hybrid"):
+            if query_vec is None:
+                query_vec = self.embed_query(question)
+            dense = self._dense(query_vec, pool)
+        if mode in ("bm25", "hybrid"):
+            sparse = self.store.bm25_search(question, pool)
+        meta = {i: m for i, m, _ in sparse}
+        meta.update({i: m for i, m, _ in dense})
+        if mode == "dense":
+            scores = {i: s for i, _, s in dense}
+        elif mode == "bm25":
+            scores = {i: s for i, _, s in sparse}
+        else:
+            scores = reciprocal_rank_fusion([[i for i, _, _ in dense], [i for i, _, _ in sparse]])
+        ranked = sorted(scores, key=lambda i: -scores[i])[:top_k]
+        out = []
+        for row_id in ranked:
+            m = meta[row_id]
+            text = self.store.source_text(m["source_id"])
+            out.append(Passage(m["source_id"], row_id, int(m["start"]), int(m["end"]),
+                               text[int(m["start"]):int(m["end"])], float(scores[row_id])))
+        return out
+
+    def _dense(self, query_vec: np.ndarray, k: int) -> list[tuple[str, dict, float]]:
+        live = self.store.manifest.live()
+        if not live:
+            return []
+        result = self.store.vector_store().query(
+            VectorStoreQuery(query_embedding=query_vec.tolist(), similarity_top_k=k)
+        )
+        out = []
+        for node, sim in zip(result.nodes or [], result.similarities or []):
+            m = node.metadata
+            if live.get(m.get("source_id")) == m.get("source_hash"):  # rows of an uncommitted ingest are ignored
+                out.append((node.node_id, m, float(sim)))
+        return out
+
+    def segments(self, passages: list[Passage], query_vec: np.ndarray) -> list[Segment]:
+        """Every sentence and clause inside the retrieved passages, scored by cosine with the question."""
+        best: dict[tuple[str, int, int], Segment] = {}
+        for rank, p in enumerate(passages):
+            table = self.store.segment_table(p.source_id)
+            if not len(table.starts):
+                continue
+            inside = np.nonzero((table.starts >= p.start) & (table.ends <= p.end))[0]
+            if not len(inside):
+                continue
+            sims = table.embeddings[inside] @ query_vec
+            for j, sim in zip(inside, sims):
+                key = (p.source_id, int(table.starts[j]), int(table.ends[j]))
+                if key not in best:
+                    best[key] = Segment(p.source_id, key[1], key[2], int(table.sent_idx[j]),
+                                        bool(table.is_sentence[j]), float(sim), rank, p.score)
+        return sorted(best.values(), key=lambda s: -s.similarity)
