@@ -3,11 +3,11 @@ re-ranked segments, then write the answer in the question's language with the ex
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from assistant.figures import format_figure, parse_figures
-from assistant.question import QuestionFrame, extract_entities, fold, mentions
+from assistant.question import QuestionFrame, concepts, extract_entities, fold, mentions
 from assistant.quotes import quote
 from assistant.retrieval import Segment
 from assistant.types import Citation, Figure
@@ -47,6 +47,30 @@ class Candidate:
     figure: Figure | None = None
     names: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+
+
+_UNIT_CONCEPTS = frozenset({"gpu", "users"})  # already enforced by the unit check
+_MONEY_ATTRIBUTES = frozenset({"raise", "valuation", "loss", "revenue", "spend", "reserve"})
+
+
+def _attribute_fit(frame: QuestionFrame, clause_text: str) -> float:
+    """A clause about another money attribute than the question's (a loss when asked the valuation)
+    is about something else: penalised, across languages, through the shared concepts."""
+    asked = frame.concepts & _MONEY_ATTRIBUTES
+    stated = _concepts(clause_text) & _MONEY_ATTRIBUTES
+    if asked and stated and not (asked & stated):
+        return -0.05
+    return 0.0
+
+
+def _other_subject(frame: QuestionFrame, clause_text: str) -> bool:
+    """The clause names other entities and none of the question's: its figure is someone else's."""
+    if not frame.entities:
+        return False
+    named = extract_entities(clause_text)
+    if any(mentions(clause_text, e) for e in frame.entities):
+        return False
+    return bool(named)
 
 
 def _unit_ok(frame: QuestionFrame, fig: Figure, sentence_text: str) -> bool:
@@ -113,8 +137,15 @@ def _stems(text: str) -> frozenset[str]:
 
 
 def _lexical(frame: QuestionFrame, text: str) -> float:
+    """Shared stems (same language) and shared concepts (either language) with the question."""
     overlap = len(_stems(" ".join(frame.focus)) & _stems(text))
-    return min(0.08, 0.02 * overlap)
+    shared = len(frame.concepts & _concepts(text))
+    return min(0.06, 0.02 * overlap) + min(0.09, 0.03 * shared)
+
+
+@lru_cache(maxsize=8192)
+def _concepts(text: str) -> frozenset[str]:
+    return concepts(text)
 
 
 def choose_figure(frame: QuestionFrame, segments: list[Segment], views: dict[str, SourceView]) -> Candidate | None:
@@ -126,16 +157,24 @@ def choose_figure(frame: QuestionFrame, segments: list[Segment], views: dict[str
         view = views[seg.source_id]
         s, e = view.sentences[seg.sent_idx]
         sentence = view.text[s:e]
-        for fig in view.figures[seg.sent_idx]:
+        figures = view.figures[seg.sent_idx]
+        for k, fig in enumerate(figures):
             if not _unit_ok(frame, fig, sentence):
                 continue
             clause = _clause_of(view, seg.sent_idx, fig.start)
             clause_seg = sims.get((seg.source_id, clause[0], clause[1]))
             clause_sim = clause_seg.similarity if clause_seg else seg.similarity
             scope = _entity_scope(frame, view, seg.sent_idx, clause)
-            if scope is None:
+            clause_text = view.text[clause[0]:clause[1]]
+            if scope is None or _other_subject(frame, clause_text):
                 continue
-            score = 0.5 * seg.similarity + 0.5 * clause_sim + scope + _lexical(frame, view.text[clause[0]:clause[1]])
+            # The words that lead up to this figure from the previous one ("... et viserait à porter
+            # ce chiffre à un million"): concepts there belong to this figure, not its neighbour.
+            lead_from = max(clause[0], figures[k - 1].end if k else clause[0])
+            tail = re.match(r"(?:\W*\w+){0,3}", view.text[fig.end:min(clause[1], figures[k + 1].start if k + 1 < len(figures) else clause[1])])
+            local = len((frame.concepts - _UNIT_CONCEPTS) & _concepts(view.text[lead_from:fig.end + (tail.end() if tail else 0)]))
+            score = (0.5 * seg.similarity + 0.5 * clause_sim + scope + _lexical(frame, clause_text)
+                     + _attribute_fit(frame, clause_text) + min(0.06, 0.03 * local))
             if frame.per:
                 score += 0.05 if fig.per == frame.per else -0.05
             if frame.years:
@@ -144,6 +183,8 @@ def choose_figure(frame: QuestionFrame, segments: list[Segment], views: dict[str
                 continue  # the year the question names is not its answer
             if best is None or score > best.score:
                 qs, qe = _quote_span(view, seg.sent_idx, clause, frame)
+                if frame.kind == "count" and not fig.unit:
+                    fig = replace(fig, unit=frame.unit)  # the sentence's counted thing, checked by _unit_ok
                 best = Candidate(view, score, qs, qe, figure=fig)
     if best is None or best.score < MIN_FIGURE_SCORE:
         return None

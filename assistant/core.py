@@ -103,6 +103,7 @@ class Assistant:
         self._lock = _ReadWriteLock()
         self._views: dict[tuple[str, str], SourceView] = {}
         self.last_report: IngestReport | None = None
+        self._warm_up()
         if auto_build:
             self.refresh()
         else:
@@ -111,6 +112,13 @@ class Assistant:
                 self.store.load_bm25()
             except StoreError:
                 self.refresh()
+
+    def _warm_up(self) -> None:
+        """Load lazily-built models now, not on the first user's question."""
+        detect_language("warm up the language models")
+        other_language("warm up the language models")
+        self.embedder.encode_queries(["warm up"])
+        parse_figures("1 milliard")
 
     # ------------------------------------------------------------ index
     def refresh(self, rebuild: bool = False) -> IngestReport:
@@ -193,8 +201,8 @@ class Assistant:
         qvec = self.retriever.embed_query(standalone)
         t1 = time.perf_counter()
         passages = self.retriever.retrieve_passages(standalone, query_vec=qvec, top_k=self.top_k)
-        views = {p.source_id: self._view(p.source_id) for p in passages}
         segments = self.retriever.segments(passages, qvec)
+        views = {sid: self._view(sid) for sid in {p.source_id for p in passages} | {g.source_id for g in segments}}
         t2 = time.perf_counter()
         if frame.kind == "names":
             candidate = compose.choose_names(frame, segments, views)

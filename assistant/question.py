@@ -58,8 +58,38 @@ _DURATION = re.compile(
     r"\bcombien de (mois|semaines|jours|ann[eé]es)\b|\bhow quickly|\bhow fast|\bhow soon|\ben quel d[eé]lai",
     re.IGNORECASE,
 )
-_COUNT = re.compile(r"\bhow many\s+(?:\w+\s+)?(\w+)|\bcombien\s+(?:de |d')\s*(?:\w+\s+)?(\w+)|"
-                    r"\bnombre (?:de |d')\s*(\w+)|\bnumber of\s+(\w+)", re.IGNORECASE)
+_COUNT = re.compile(r"\b(?:how many|combien (?:de |d'|d’)|nombre (?:de |d'|d’)|number of|quantit[eé] de)\s*(\w+)(?:\s+(\w+))?",
+                    re.IGNORECASE)
+_HOW_BIG = re.compile(r"\bhow (big|large|much)\b|\bwhat (size|amount)\b|\bquelle (taille|ampleur)\b|\bquel montant\b", re.I)
+
+# Bilingual concepts of business news: a question and a clause that share one talk about the same
+# attribute even across languages ("raise" ~ "levée de fonds", "valued" ~ "évalué"). Folded prefixes.
+CONCEPTS: dict[str, tuple[str, ...]] = {
+    "raise": ("rais", "fund", "financ", "leve", "levee", "obten", "obtain", "secur", "collect", "recolt", "round",
+              "tour de table", "cycle de financement"),
+    "valuation": ("valu", "valor", "evalu", "worth", "vaut"),
+    "loss": ("loss", "lose", "losing", "lost", "perte", "perd", "burn", "brul", "deficit"),
+    "revenue": ("revenu", "chiffre d'affaires", "sales", "vente", "earn", "gagn", "income"),
+    "spend": ("spend", "spent", "depens", "debours", "budget", "cost", "cout", "outlay"),
+    "reserve": ("set aside", "reserv", "earmark", "already", "deja", "allocat", "allou"),
+    "additional": ("additional", "extra", "supplement", "en plus", "further", "more on"),
+    "gpu": ("gpu", "puce", "chip", "h100", "nvidia", "processor"),
+    "users": ("user", "utilisat", "subscri", "abonn"),
+    "ads": ("advertis", "ad revenue", "ads", "publicit"),
+    "target": ("target", "aim", "goal", "vise", "viser", "objectif", "porter ce chiffre", "plan to", "intend"),
+    "current": ("in service", "en service", "operat", "exploit", "currently", "actuellement", "desormais", "now", "today"),
+    "half": ("half", "moitie"),
+    "soon": ("how quickly", "how soon", "how fast", "within", "delai", "a venir", "next", "coming", "absorb", "used up", "consum"),
+    "this_year": ("this year", "cette annee", "cette annee-ci", "for the year", "pour l'annee"),
+    "decline": ("declin", "drop", "fall", "fell", "down", "baisse", "chute", "recul", "lower", "inferieur"),
+}
+_CONCEPT_RX = {name: re.compile(r"(?<![\w])(?:" + "|".join(re.escape(p) for p in prefixes) + ")")
+               for name, prefixes in CONCEPTS.items()}
+
+
+def concepts(text: str) -> frozenset[str]:
+    folded = fold(text)
+    return frozenset(name for name, rx in _CONCEPT_RX.items() if rx.search(folded))
 _MONEY = re.compile(
     r"\bhow much\b|\bcombien\b|\bmontant|\bsomme|\bvalor|\bvaluation|\bvalued|\bworth|\brevenue|\brevenus|"
     r"\bchiffre d'affaires|\bsales\b|\bperte|\bperd|\blos[es]|\blost\b|\bfinanc|\bfund|\braise|\blev[ée]|"
@@ -95,35 +125,42 @@ class QuestionFrame:
     per: str = ""
     years: tuple[str, ...] = ()
     focus: tuple[str, ...] = field(default=())  # folded content words
+    concepts: frozenset[str] = field(default=frozenset())
+
+
+_GENERIC_CAPS = frozenset({"ia", "ai", "llm", "llms", "gpu", "gpus", "h100", "ceo", "pdg", "vr", "rv", "usd", "eur"})
 
 
 def extract_entities(question: str) -> list[str]:
-    """Runs of capitalised tokens (xAI, OpenAI, Mark Zuckerberg, X Premium, Financial Times)."""
+    """Runs of capitalised tokens (xAI, OpenAI, Mark Zuckerberg, X Premium, Financial Times).
+    Domain acronyms (IA, GPU, H100) are subjects, not names, and break a run; so does a possessive."""
     entities: list[str] = []
     run: list[str] = []
-    tokens = list(_TOKEN.finditer(question))
-    for idx, m in enumerate(tokens):
-        tok = m.group().strip("'’.-")
-        # "l'IA" / "d'OpenAI": the elided article is not part of the name
-        tok = re.sub(r"^(?:[ldjmnstc]|qu)['’]", "", tok, flags=re.I)
+    prev_end = -1
+
+    def flush() -> None:
+        if run:
+            entities.append(" ".join(run))
+            run.clear()
+
+    for m in _TOKEN.finditer(question):
+        tok = m.group()
+        tok = re.sub(r"^(?:[ldjmnstc]|qu)['’]", "", tok, flags=re.I)  # "d'OpenAI", "l'IA"
+        possessive = bool(re.search(r"['’]s$", tok))
+        tok = re.sub(r"['’]s$", "", tok).strip("'’.-")
         capital = bool(tok) and (tok[0].isupper() or any(c.isupper() for c in tok[1:]) or
                                  (any(c.isdigit() for c in tok) and any(c.isalpha() for c in tok)))
-        common = fold(tok) in _NOT_ENTITIES
-        if capital and not common and len(tok) >= 1 and not tok.isdigit():
-            # Two capitalised tokens are one name only if adjacent in the text.
-            if run and question[tokens[idx - 1].end():m.start()].strip():
-                entities.append(" ".join(run))
-                run = []
+        if capital and fold(tok) not in _NOT_ENTITIES and fold(tok) not in _GENERIC_CAPS and not tok.isdigit():
+            if run and question[prev_end:m.start()].strip():
+                flush()
             run.append(tok)
+            if possessive:
+                flush()
         else:
-            if run:
-                entities.append(" ".join(run))
-            run = []
-    if run:
-        entities.append(" ".join(run))
-    # Acronyms of the domain that are subjects rather than names ("IA", "AI", "LLM", "GPU") are not entities.
-    generic = {"ia", "ai", "llm", "llms", "gpu", "gpus", "h100", "ceo", "pdg", "vr", "rv", "usd", "eur"}
-    return [e for e in entities if fold(e) not in generic]
+            flush()
+        prev_end = m.end()
+    flush()
+    return entities
 
 
 def analyse(question: str, language: Language) -> QuestionFrame:
@@ -142,21 +179,32 @@ def analyse(question: str, language: Language) -> QuestionFrame:
         kind = "names"
     else:
         count = _COUNT.search(q)
-        noun = fold(next(g for g in count.groups() if g)) if count else ""
-        canonical = UNIT_SYNONYMS.get(noun, UNIT_SYNONYMS.get(noun.rstrip("s"), ""))
+        noun, canonical = "", ""
+        if count:
+            # "how many GPUs", "how many Nvidia GPUs": the first word that names a known unit, else the first.
+            words = [fold(w) for w in count.groups() if w]
+            known = [w for w in words if UNIT_SYNONYMS.get(w) or UNIT_SYNONYMS.get(w.rstrip("s"))]
+            noun = known[0] if known else words[0]
+            canonical = UNIT_SYNONYMS.get(noun, UNIT_SYNONYMS.get(noun.rstrip("s"), ""))
         if count and canonical in ("USD", "EUR"):
             kind = "money"
         elif count and canonical in _DURATION_UNITS:
             kind, unit = "duration", canonical
         elif count and noun not in ("argent", "money", "fois", "times", "temps", "time"):
             kind, unit = "count", canonical or noun.rstrip("s")
-        elif _MONEY.search(q):
+        elif _MONEY.search(q) and (not _HOW_BIG.search(q) or concepts(q) & {"raise", "valuation", "loss", "revenue", "spend", "reserve"} or re.search(r"how much|combien", q, re.I)):
             kind = "money"
+        else:
+            # "What is Meta's GPU target?": a counted thing named without "how many".
+            nouns = [UNIT_SYNONYMS.get(fold(w)) for w in re.findall(r"\w+", q)]
+            unit_named = next((n for n in nouns if n and n not in ("USD", "EUR", *_DURATION_UNITS)), "")
+            if unit_named:
+                kind, unit = "count", unit_named
     per = next((p for p, rx in _PER.items() if rx.search(q)), "")
     words = [fold(w) for w in re.findall(r"\w+", q)]
     focus = tuple(w for w in words if len(w) > 2 and w not in _NOT_ENTITIES)
     return QuestionFrame(q, language, kind, unit, tuple(extract_entities(q)), per,
-                         tuple(m.group() for m in _YEAR_IN_TEXT.finditer(q)), focus)
+                         tuple(m.group() for m in _YEAR_IN_TEXT.finditer(q)), focus, concepts(q))
 
 
 def mentions(text: str, entity: str) -> list[int]:

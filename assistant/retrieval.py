@@ -108,8 +108,34 @@ class HybridRetriever(BaseRetriever):
                 out.append((node.node_id, m, float(sim)))
         return out
 
+    def segment_hits(self, query_vec: np.ndarray, k: int = 16) -> list[Passage]:
+        """The sentences and clauses closest to the question, searched directly: recall for a figure
+        whose sentence sits in a chunk the chunk-level fusion ranked low."""
+        live = self.store.manifest.live()
+        if not live:
+            return []
+        got = self.store.segments().query(query_embeddings=[query_vec.tolist()], n_results=k,
+                                          include=["metadatas", "distances"])
+        out = []
+        for row_id, m, dist in zip(got["ids"][0], got["metadatas"][0], got["distances"][0]):
+            if live.get(m.get("source_id")) == m.get("source_hash"):
+                out.append(Passage(m["source_id"], row_id, int(m["start"]), int(m["end"]), "", 1.0 - float(dist)))
+        return out
+
     def segments(self, passages: list[Passage], query_vec: np.ndarray) -> list[Segment]:
-        """Every sentence and clause inside the retrieved passages, scored by cosine with the question."""
+        """Every sentence and clause inside the retrieved passages (and the sentences of the closest
+        segments), scored by cosine with the question."""
+        passages = list(passages)
+        for hit in self.segment_hits(query_vec):
+            table = self.store.segment_table(hit.source_id)
+            idx = np.nonzero((table.starts == hit.start) & (table.ends == hit.end))[0]
+            if len(idx):
+                sent = int(table.sent_idx[idx[0]])
+                whole = np.nonzero((table.sent_idx == sent) & table.is_sentence)[0]
+                if len(whole):
+                    j = whole[0]
+                    passages.append(Passage(hit.source_id, hit.chunk_id, int(table.starts[j]), int(table.ends[j]),
+                                            "", hit.score))
         best: dict[tuple[str, int, int], Segment] = {}
         for rank, p in enumerate(passages):
             table = self.store.segment_table(p.source_id)
