@@ -215,7 +215,7 @@ class Assistant:
         base = dict(language=frame.language, question=asked, standalone_question=standalone, timings=timings)
         if candidate is not None:
             text, citations, figures = compose.render(frame, candidate)
-            verdict = verify(text, citations, self.store.source_text)
+            verdict = verify(text, citations, self.store.source_text, frame.language, _detect)
             timings["verify"] = time.perf_counter() - t3
             if verdict.ok:
                 extractive = Answer(text, answered=True, citations=citations, figures=list(verdict.figures), **base)
@@ -226,6 +226,10 @@ class Assistant:
         closest = _closest(segments, views)
         text, citations = compose.render_refusal(frame, closest)
         return Answer(text, answered=False, citations=citations, **base)
+
+
+def _detect(text: str) -> str:
+    return detect_language(text)[0]
 
 
 def _closest(segments: list, views: dict[str, SourceView]) -> Candidate | None:

@@ -93,7 +93,8 @@ class SentenceTransformerEmbedding(_ArrayEmbedding):
         from sentence_transformers import SentenceTransformer
 
         self._model = SentenceTransformer(str(path), device="cpu")
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        dim_of = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dim_of())
         # e5-family models need their prefixes; others take text as is.
         if "e5" in path.name.lower():
             self._prefixes = ("query: ", "passage: ")
