@@ -213,9 +213,6 @@ def _quote_span(view: SourceView, sent_idx: int, clause: tuple[int, int], frame:
 
 # ---------------------------------------------------------------- names
 
-_NAME = re.compile(
-    r"(?:(?<=\s)|(?<=^)|(?<=[«“\"'’(]))((?:[A-Z][\w&.-]*|[a-z]+[A-Z][\w-]*)(?:\s+(?:[A-Z][\w&.-]*|de|von|van|and|&)(?=\s+[A-Z]|$|[\s,.;:)»”])?)*)"
-)
 # Cues in the text that a name answers a kind of "who" question (bilingual, by concept).
 _ROLE_CUES = {
     "report": ("rapport", "rapporte", "selon", "publie", "reported", "according", "report"),
@@ -231,14 +228,12 @@ _QUESTION_ROLES = {
 }
 
 
+_NAME_RUN = re.compile(r"[A-Z][\w&'’.-]*(?:\s+(?:[A-Z][\w&.-]*|and\s+Co\.?))*|[a-z]+[A-Z]\w*")
+
+
 def _names_in(text: str) -> list[tuple[int, str]]:
-    out = []
-    for m in re.finditer(r"[A-Z][\w&'’.-]*(?:\s+(?:[A-Z][\w&.-]*|and\s+Co\.?))*|[a-z]+[A-Z]\w*", text):
-        name = m.group().rstrip(".’'")
-        if m.start() > 0 and text[m.start() - 1] in "'’" and len(name) > 1:
-            pass
-        out.append((m.start(), name))
-    return out
+    """Runs of capitalised words (and camel-case names like xAI) with their offsets."""
+    return [(m.start(), m.group().rstrip(".’'")) for m in _NAME_RUN.finditer(text)]
 
 
 def choose_names(frame: QuestionFrame, segments: list[Segment], views: dict[str, SourceView]) -> Candidate | None:

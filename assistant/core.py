@@ -112,13 +112,21 @@ class Assistant:
                 self.store.load_bm25()
             except StoreError:
                 self.refresh()
+        self._warm_index()
 
     def _warm_up(self) -> None:
         """Load lazily-built models now, not on the first user's question."""
         detect_language("warm up the language models")
-        other_language("warm up the language models")
         self.embedder.encode_queries(["warm up"])
         parse_figures("1 milliard")
+
+    def _warm_index(self) -> None:
+        """Open the collections and prepare the first sources' views, so the first question is fast."""
+        if not self.store.manifest.sources:
+            return
+        for source_id in list(self.store.manifest.sources)[:50]:
+            self._view(source_id)
+        self.retriever.retrieve_passages("warm up", top_k=1)
 
     # ------------------------------------------------------------ index
     def refresh(self, rebuild: bool = False) -> IngestReport:

@@ -58,12 +58,17 @@ def _wide_detector():
 
     langs = [L.FRENCH, L.ENGLISH, L.GERMAN, L.SPANISH, L.ITALIAN, L.PORTUGUESE, L.DUTCH, L.RUSSIAN,
              L.CHINESE, L.JAPANESE, L.ARABIC, L.KOREAN, L.POLISH, L.TURKISH]
-    return LanguageDetectorBuilder.from_languages(*langs).build()
+    # Low-accuracy mode: small models, loaded in a fraction of the time; the question is only whether
+    # a third language clearly dominates.
+    return LanguageDetectorBuilder.from_languages(*langs).with_low_accuracy_mode().build()
 
 
 def other_language(text: str) -> str | None:
     """The name of a third language the question is clearly written in, else None."""
-    if len(_WORD.findall(text)) < 3 and not re.search(r"[\u0400-\u04ff\u0600-\u06ff\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]", text):
+    words = [w.lower().replace("’", "'") for w in _WORD.findall(text)]
+    if any(w in _FR_MARKERS or w in _EN_MARKERS for w in words):
+        return None  # a French or English question word settles it (and skips the slower detector)
+    if len(words) < 3 and not re.search(r"[\u0400-\u04ff\u0600-\u06ff\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]", text):
         return None
     from lingua import Language as L
 
