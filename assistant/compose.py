@@ -92,10 +92,11 @@ def _unit_ok(frame: QuestionFrame, fig: Figure, sentence_text: str) -> bool:
 
 
 def _entity_scope(frame: QuestionFrame, view: SourceView, sent_idx: int, clause: tuple[int, int]) -> float | None:
-    """How well the question's entities are the subject here: bonus, or None when one is absent.
+    """How well the question's entities are the subject here: a bonus, or None when none of them is.
 
     An entity counts when named in the clause (best), in the sentence, or — for a sentence that names
-    nobody ("l'entreprise ne prévoit que...") — when it is the last entity named in the previous sentence.
+    nobody ("l'entreprise ne prévoit que...") — when it is the last entity named just before. One entity
+    in scope is enough (a question may name a side party: "Meta ... Nvidia H100"); each adds to the bonus.
     """
     if not frame.entities:
         return 0.0
@@ -103,15 +104,18 @@ def _entity_scope(frame: QuestionFrame, view: SourceView, sent_idx: int, clause:
     sentence = view.text[s:e]
     clause_text = view.text[clause[0]:clause[1]]
     bonus = 0.0
+    found = 0
     for entity in frame.entities:
         if mentions(clause_text, entity):
             bonus += 0.04
+            found += 1
         elif mentions(sentence, entity):
             bonus += 0.02
+            found += 1
         elif _antecedent(view, sent_idx) == fold(entity):
-            bonus += 0.0
-        else:
-            return None
+            found += 1
+    if not found:
+        return None
     return bonus / len(frame.entities)
 
 
@@ -259,14 +263,18 @@ def choose_names(frame: QuestionFrame, segments: list[Segment], views: dict[str,
             names.append((pos, name))
         if not names:
             continue
-        # Names the question's role points at: those nearest after a cue word of that role.
+        # Names the question's role points at: the list right after a cue word of that role; with
+        # several cues, the one nearest the question's own entity ("OpenAI, avec son partenaire Microsoft").
         folded = fold(sentence)
         cue_positions = [m.end() for r in roles for c in _ROLE_CUES[r] for m in re.finditer(re.escape(c), folded)]
+        anchors = [p for ent in frame.entities for p in mentions(sentence, ent)]
         if cue_positions:
-            chosen = _group_after(sentence, names, min(cue_positions))
+            cue = min(cue_positions, key=lambda c: min((abs(c - a) for a in anchors), default=c))
+            chosen = _group_after(sentence, names, cue)
         else:
             chosen = _group_after(sentence, names, 0)
-        role_bonus = 0.05 if cue_positions and chosen else 0.0
+        # A sentence without a cue of the asked role ("who reported") is a weaker witness.
+        role_bonus = (0.05 if cue_positions else -0.05) if roles else 0.0
         score = seg.similarity + scope + role_bonus + _lexical(frame, sentence)
         if chosen and (best is None or score > best.score):
             best = Candidate(view, score, s, e, names=chosen)
@@ -317,7 +325,7 @@ _T = {
     "en": {
         "according": "according to the article",
         "according_pub": "according to {publisher}",
-        "names": "According to the article: {names}",
+        "names": "According to the article, these are {names}",
         "passage": "The article says",
         "refuse": "The articles do not answer this question.",
         "closest": "The closest passage",
@@ -327,7 +335,7 @@ _T = {
     "fr": {
         "according": "d'après l'article",
         "according_pub": "d'après {publisher}",
-        "names": "D'après l'article : {names}",
+        "names": "D'après l'article, il s'agit de {names}",
         "passage": "L'article indique",
         "refuse": "Les articles ne répondent pas à cette question.",
         "closest": "Le passage le plus proche",

@@ -42,9 +42,11 @@ def condense(turn: str, language: str, previous: QuestionFrame | None) -> tuple[
     refers_back = any(w in _PRONOUNS or w.startswith(("l'", "sa", "son", "ses")) for w in words)
     if not frame.entities and previous.entities and (refers_back or elliptic):
         kind_from = frame if frame.kind != "other" else previous
-        text = f"{turn} ({' '.join(previous.entities)})"
+        # A pronoun points at one antecedent: the previous question's first-named entity, its subject.
+        subject = previous.entities[:1]
+        text = f"{turn} ({subject[0]})"
         inherited = replace(kind_from, text=text if kind_from is frame else f"{previous.text} {turn}",
-                            language=frame.language, entities=previous.entities,
+                            language=frame.language, entities=subject,
                             years=frame.years or (previous.years if kind_from is previous else ()),
                             per=frame.per or (previous.per if kind_from is previous else ""),
                             focus=tuple(dict.fromkeys(frame.focus + previous.focus)))

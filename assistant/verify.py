@@ -19,6 +19,14 @@ class Verdict:
     figures: tuple[Figure, ...] = ()  # the figures stated in the answer's own words
 
 
+_NAME_WORD = re.compile(r"(?<=[\w,;] )[A-Z][\w&'’.-]*")
+
+
+def without_names(text: str) -> str:
+    """Own words minus capitalised words inside sentences: names are in no language."""
+    return _NAME_WORD.sub(" ", text)
+
+
 def own_words(text: str) -> str:
     """The answer minus its quotes and [n] markers: what the assistant itself claims."""
     return _MARKER.sub(" ", strip_quotes(text))
@@ -41,8 +49,9 @@ def verify(text: str, citations: list[Citation], source_text: Callable[[str], st
     for fig in stated:
         if not figure_in(fig, quotes):
             return Verdict(False, f"the figure {fig.text!r} is in no cited span", tuple(stated))
-    if language and detect is not None and len(re.findall(r"[^\W\d_]{2,}", words)) >= 3:
-        found = detect(words)
+    plain = without_names(words)
+    if language and detect is not None and len(re.findall(r"[^\W\d_]{2,}", plain)) >= 3:
+        found = detect(plain)
         if found != language:
             return Verdict(False, f"the answer's own words are in {found!r}, the question in {language!r}", tuple(stated))
     return Verdict(True, "", tuple(stated))

@@ -22,12 +22,14 @@ def _detector():
 
 
 def words_language(text: str) -> str | None:
-    """FR/EN of the answer's own words; None when they hold fewer than 3 words (too short to judge:
-    then answer.language alone is checked)."""
+    """FR/EN of the answer's own words, names left out (capitalised words inside a sentence: "Sequoia
+    Capital" is in no language); None when fewer than 3 words remain (too short to judge: then
+    answer.language alone is checked)."""
     import re
 
     from lingua import Language
 
+    text = re.sub(r"(?<=[\w,;] )[A-Z][\w&'’.-]*", " ", text)
     if len(re.findall(r"[^\W\d_]{2,}", text)) < 3:
         return None
     found = _detector().detect_language_of(text)
