@@ -219,7 +219,7 @@ def _quote_span(view: SourceView, sent_idx: int, clause: tuple[int, int], frame:
 
 # Cues in the text that a name answers a kind of "who" question (bilingual, by concept).
 _ROLE_CUES = {
-    "report": ("rapport", "rapporte", "selon", "publie", "reported", "according", "report"),
+    "report": ("rapport", "rapporte", "selon", "reported", "according", "report", "revele", "revealed"),
     "invest": ("investisseur", "investi", "financement", "provenant", "notamment", "investor", "funding", "including"),
     "lead": ("pdg", "ceo", "dirigeant", "directeur", "fondateur", "founder", "chief", "patron"),
     "partner": ("partenaire", "partner", "partenariat"),
@@ -242,7 +242,10 @@ def _names_in(text: str) -> list[tuple[int, str]]:
 
 def choose_names(frame: QuestionFrame, segments: list[Segment], views: dict[str, SourceView]) -> Candidate | None:
     q = fold(frame.text)
-    roles = [r for r, cues in _QUESTION_ROLES.items() if any(c in q for c in cues)]
+    # The asked role is the one named first ("Quel journal a rapporté l'accord de financement ?": report,
+    # not invest): the role word follows the question word.
+    first_at = {r: min((q.find(c) for c in cues if c in q), default=-1) for r, cues in _QUESTION_ROLES.items()}
+    roles = sorted((r for r, pos in first_at.items() if pos >= 0), key=lambda r: first_at[r])[:1]
     exclude = {fold(e) for e in frame.entities}
     best: Candidate | None = None
     for seg in segments:
@@ -268,6 +271,8 @@ def choose_names(frame: QuestionFrame, segments: list[Segment], views: dict[str,
         folded = fold(sentence)
         cue_positions = [m.end() for r in roles for c in _ROLE_CUES[r] for m in re.finditer(re.escape(c), folded)]
         anchors = [p for ent in frame.entities for p in mentions(sentence, ent)]
+        # A cue counts only when a name follows it closely ("publié par Bloomberg", "PDG de Meta, Mark").
+        cue_positions = [c for c in cue_positions if any(0 <= p - c <= 40 for p, _ in names)]
         if cue_positions:
             cue = min(cue_positions, key=lambda c: min((abs(c - a) for a in anchors), default=c))
             chosen = _group_after(sentence, names, cue)

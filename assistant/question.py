@@ -76,6 +76,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     "spend": ("spend", "spent", "depens", "debours", "budget", "cost", "cout", "outlay"),
     "reserve": ("set aside", "reserv", "earmark", "already", "deja", "allocat", "allou"),
     "additional": ("additional", "extra", "supplement", "en plus", "further", "more on"),
+    "buy": ("buy", "bought", "purchas", "achet", "achat", "acqui", "order", "command"),
     "gpu": ("gpu", "puce", "chip", "h100", "nvidia", "processor"),
     "users": ("user", "utilisat", "subscri", "abonn"),
     "ads": ("advertis", "ad revenue", "ads", "publicit"),
