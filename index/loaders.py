@@ -1,41 +1,76 @@
-"""Load an article file into a SourceDocument: .txt/.md kept byte-exact, .html through trafilatura,
-.pdf through pypdf. Anything else, empty, binary, oversized or undecodable gets a LoaderError whose
-message a user can act on."""
+"""Load an article file into a SourceDocument.
+
+.txt/.md are kept byte-exact (citations are character offsets into this text, so nothing may be
+stripped or normalised; the one exception is a leading UTF-8 BOM, which is an encoding marker, not
+content, and would otherwise shift every offset by one and leak into the first quoted word).
+.html goes through trafilatura, .pdf through pypdf. Anything else, empty, binary, oversized or
+undecodable gets a LoaderError whose message names the file, says what is wrong and what to do.
+"""
 from __future__ import annotations
 
 import hashlib
+import html as html_lib
+import io
 import json
 import os
 import re
+import threading
+import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
-MAX_FILE_BYTES = int(float(os.environ.get("ASSISTANT_MAX_FILE_MB", "5")) * 1024 * 1024)
+if TYPE_CHECKING:
+    from llama_index.core import Document
+
+# Ordered for messages; SUPPORTED_SUFFIXES is the set used for membership.
+_SUFFIX_ORDER = (".txt", ".md", ".html", ".htm", ".pdf")
+SUPPORTED_SUFFIXES = frozenset(_SUFFIX_ORDER)
+_SUPPORTED_TEXT = ", ".join(_SUFFIX_ORDER)
+_DEFAULT_MAX_MB = 5.0
+_TITLE_MAX_CHARS = 150
+_NAME_MAX_CHARS = 80
+
+
+def _parse_mb(raw: str | None) -> int:
+    """A bad ASSISTANT_MAX_FILE_MB falls back to the default rather than breaking every import."""
+    try:
+        mb = float(raw) if raw else _DEFAULT_MAX_MB
+    except ValueError:
+        mb = _DEFAULT_MAX_MB
+    return int((mb if mb > 0 else _DEFAULT_MAX_MB) * 1024 * 1024)
+
+
+MAX_FILE_BYTES = _parse_mb(os.environ.get("ASSISTANT_MAX_FILE_MB"))
+
+
+def max_file_bytes() -> int:
+    """The limit in force: the environment is read per call so a running app or a test can change it."""
+    raw = os.environ.get("ASSISTANT_MAX_FILE_MB")
+    return _parse_mb(raw) if raw else MAX_FILE_BYTES
 
 
 class LoaderError(ValueError):
-    """A file that cannot be indexed; str() is the user-facing message."""
+    """A file that cannot be indexed; str() is the user-facing message (never a traceback)."""
 
 
 @dataclass(frozen=True)
 class SourceDocument:
-    source_id: str  # the file name: stable across runs
+    source_id: str  # the file name: stable across runs, what citations name
     path: Path
     text: str  # what citations point into
     title: str
-    language: str
+    language: str  # 'fr' or 'en'
     publisher: str
     content_hash: str  # file bytes + sidecar bytes: editing metadata re-indexes too
-    encoding: str = "utf-8"
+    encoding: str = "utf-8"  # how the bytes were decoded ('pdf' for PDFs)
 
-    def to_llama_document(self) -> Any:
+    def to_llama_document(self) -> Document:
         from llama_index.core import Document
 
         meta = {"source_id": self.source_id, "title": self.title, "language": self.language,
-                "publisher": self.publisher}
+                "publisher": self.publisher, "encoding": self.encoding}
+        # No metadata is embedded or shown to the LLM: it would skew vectors and could leak paths.
         return Document(id_=self.source_id, text=self.text, metadata=meta,
                         excluded_embed_metadata_keys=list(meta), excluded_llm_metadata_keys=list(meta))
 
@@ -44,151 +79,233 @@ def sidecar_path(path: Path) -> Path:
     return path.with_name(path.stem + ".meta.json")
 
 
-@lru_cache(maxsize=1)
-def _detector():
-    from lingua import Language, LanguageDetectorBuilder
+# ---------------------------------------------------------------- language
+_detector_lock = threading.Lock()
+_detector_obj: Any = None
 
-    return LanguageDetectorBuilder.from_languages(Language.FRENCH, Language.ENGLISH).build()
+
+def _detector() -> Any:
+    """Built once, on first use. Low-accuracy mode (trigram models only) loads ~10x faster and is as
+    accurate on article-length text (lingua's own guidance: above ~120 characters)."""
+    global _detector_obj
+    with _detector_lock:
+        if _detector_obj is None:
+            from lingua import Language, LanguageDetectorBuilder
+
+            builder = LanguageDetectorBuilder.from_languages(Language.FRENCH, Language.ENGLISH)
+            _detector_obj = builder.with_low_accuracy_mode().build()
+        return _detector_obj
 
 
 def detect_text_language(text: str) -> str:
+    """'fr' or 'en'; undecidable text counts as French, the corpus's main language."""
     from lingua import Language
 
     found = _detector().detect_language_of(text[:5000])
     return "en" if found == Language.ENGLISH else "fr"
 
 
-def _looks_binary(data: bytes) -> bool:
-    if b"\x00" in data[:8192]:
-        return True
-    sample = data[:8192]
-    control = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
-    return bool(sample) and control / len(sample) > 0.05
+# ---------------------------------------------------------------- bytes -> text
+_MAGIC = ((b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+          (b"PK\x03\x04", "a ZIP archive or Office document"), (b"%PDF", "a PDF: rename it .pdf"),
+          (b"\x7fELF", "a program"), (b"MZ", "a Windows program"))
+# C0 controls other than tab, LF, FF, CR, plus DEL: text files essentially never contain them.
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13)) + b"\x7f"
+
+
+def _binary_reason(data: bytes) -> str | None:
+    for magic, what in _MAGIC:
+        if data.startswith(magic):
+            return what
+    if b"\x00" in data:
+        return "it contains NUL bytes (binary, or UTF-16 text: save it as UTF-8)"
+    controls = len(data) - len(data.translate(None, _CONTROL_BYTES))
+    if controls / len(data) > 0.05:
+        return "too many control characters"
+    return None
+
+
+def _looks_like_text(text: str) -> bool:
+    """Guards the single-byte fallbacks, which decode anything: reject C1 controls and mojibake
+    (French or English text has few non-ASCII letters; a CJK file read as cp1252 is mostly them)."""
+    if not text:
+        return False
+    unprintable = sum(1 for ch in text if not ch.isprintable() and ch not in "\t\n\r\f")
+    if unprintable / len(text) > 0.01:
+        return False
+    letters = [ch for ch in text if ch.isalpha()]
+    non_ascii = sum(1 for ch in letters if ord(ch) > 127)
+    return len(letters) < 20 or non_ascii / len(letters) <= 0.3
 
 
 def _decode(data: bytes, name: str) -> tuple[str, str]:
-    """UTF-8 first (a BOM is dropped: it is not text); else cp1252, which also reads latin-1 French."""
+    """UTF-8 first (a leading BOM is dropped, see the module docstring), else cp1252, else latin-1.
+    cp1252 comes first because it is latin-1 plus €, ’, œ… in 0x80-0x9F, where latin-1 has
+    only invisible controls; latin-1 is the fallback for the five bytes cp1252 leaves undefined."""
     try:
         text = data.decode("utf-8")
-        if text.startswith("\ufeff"):
-            text = text[1:]
-        return text, "utf-8"
+        return (text[1:], "utf-8-sig") if text.startswith("\ufeff") else (text, "utf-8")
     except UnicodeDecodeError:
         pass
-    try:
-        text = data.decode("cp1252")
-        encoding = "cp1252"
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
-        encoding = "latin-1"
-    letters = sum(ch.isalpha() or ch.isspace() for ch in text)
-    if letters / max(1, len(text)) < 0.7:
-        raise LoaderError(f"{name}: the text is neither UTF-8 nor readable as Windows-1252/Latin-1; "
-                          "save it as UTF-8 and try again.")
-    return text, encoding
+    for encoding in ("cp1252", "latin-1"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if _looks_like_text(text):
+            return text, encoding
+    raise LoaderError(f"{name}: the text is not UTF-8 and does not read as Windows-1252 or Latin-1 either; "
+                      "save it as UTF-8 and add it again.")
 
 
-def _html_text(data: bytes, name: str) -> tuple[str, str]:
+def _first_line_title(text: str, markdown: bool) -> str:
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    if markdown:
+        first = re.sub(r"^#+\s*", "", first).strip()
+    return first if len(first) < _TITLE_MAX_CHARS else ""
+
+
+def _html_text(data: bytes, name: str) -> tuple[str, str, str]:
     import trafilatura
 
-    raw, _ = _decode(data, name)
-    text = trafilatura.extract(raw, include_comments=False, include_tables=False, favor_precision=True) or ""
-    meta = trafilatura.extract_metadata(raw)
+    raw, encoding = _decode(data, name)
+    try:
+        text = trafilatura.extract(raw, include_comments=False, include_tables=True) or ""
+        meta = trafilatura.extract_metadata(raw)
+    except Exception as exc:  # lxml/trafilatura fail in assorted ways on broken markup  # noqa: BLE001
+        raise LoaderError(f"{name}: this HTML page cannot be parsed ({exc.__class__.__name__}); "
+                          "save the article as .txt instead.") from exc
+    if not text.strip():
+        raise LoaderError(f"{name}: no article text could be extracted from this HTML page; "
+                          "copy the article into a .txt file instead.")
     title = (meta.title if meta and meta.title else "") or ""
     if not title:
-        m = re.search(r"<title[^>]*>(.*?)</title>", raw, re.I | re.S)
-        title = re.sub(r"\s+", " ", m.group(1)).strip() if m else ""
-    if not text.strip():
-        raise LoaderError(f"{name}: no article text could be extracted from this HTML page.")
-    return text, title
+        found = re.search(r"<title[^>]*>(.*?)</title>", raw, re.I | re.S)
+        title = re.sub(r"\s+", " ", html_lib.unescape(found.group(1))).strip() if found else ""
+    return text, title, encoding
 
 
-def _pdf_text(path: Path, name: str) -> str:
+def _pdf_text(data: bytes, name: str) -> tuple[str, str]:
+    if b"%PDF" not in data[:1024]:  # the spec allows junk before the header, within 1 KB
+        raise LoaderError(f"{name}: this is not a PDF file (no PDF header); check the file or its extension.")
     try:
         from pypdf import PdfReader
-        from pypdf.errors import PdfReadError
 
-        reader = PdfReader(str(path))
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise LoaderError(f"{name}: the PDF is password-protected; export an unprotected copy.")
         text = "\n".join((page.extract_text() or "") for page in reader.pages)
-    except (PdfReadError, ValueError, KeyError, OSError, TypeError) as exc:
-        raise LoaderError(f"{name}: this PDF cannot be read ({exc.__class__.__name__}).") from exc
-    except Exception as exc:  # pypdf raises assorted errors on damaged files  # noqa: BLE001
-        raise LoaderError(f"{name}: this PDF cannot be read ({exc.__class__.__name__}).") from exc
+        title = str((reader.metadata.title if reader.metadata else "") or "")
+    except LoaderError:
+        raise
+    except Exception as exc:  # pypdf raises many kinds of errors on damaged files  # noqa: BLE001
+        raise LoaderError(f"{name}: this PDF cannot be read, it looks damaged ({exc.__class__.__name__}); "
+                          "re-export it or save the article as .txt.") from exc
     if not text.strip():
-        raise LoaderError(f"{name}: the PDF has no extractable text (a scanned image?).")
-    return text
+        raise LoaderError(f"{name}: the PDF has no extractable text (a scanned image?); "
+                          "run OCR on it or save the article as .txt.")
+    return text, title.strip()
 
 
 def _humanise(stem: str) -> str:
     return re.sub(r"[-_]+", " ", stem).strip().capitalize() or stem
 
 
+def _read_bounded(path: Path, name: str) -> bytes:
+    """stat() before reading so an oversized file costs no memory; the read is capped too, in case
+    the file grows between the two."""
+    limit = max_file_bytes()
+    too_big = (f"{name}: the file is over the {limit / 1048576:g} MB limit; split it or raise "
+               "ASSISTANT_MAX_FILE_MB.")
+    try:
+        if not path.is_file():
+            raise LoaderError(f"{name}: not a regular file.")
+        size = path.stat().st_size
+        if size > limit:
+            raise LoaderError(f"{name}: the file is {size / 1048576:.1f} MB, over the {limit / 1048576:g} MB "
+                              "limit; split it or raise ASSISTANT_MAX_FILE_MB.")
+        with path.open("rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise LoaderError(f"{name}: cannot read the file ({exc.strerror or exc}); check it exists and is readable.") from exc
+    if len(data) > limit:
+        raise LoaderError(too_big)
+    return data
+
+
+def _sidecar(path: Path) -> tuple[dict[str, str], bytes]:
+    side = sidecar_path(path)
+    if not side.exists():
+        return {}, b""
+    fix = "fix it or delete it."
+    try:
+        if side.stat().st_size > 1024 * 1024:
+            raise LoaderError(f"{side.name}: the metadata file is over 1 MB; {fix}")
+        raw = side.read_bytes()
+    except OSError as exc:
+        raise LoaderError(f"{side.name}: cannot read the metadata file ({exc.strerror or exc}); {fix}") from exc
+    try:
+        meta = json.loads(raw.decode("utf-8-sig"))  # editors on Windows like to add a BOM
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise LoaderError(f"{side.name}: the metadata file is not valid UTF-8 JSON ({exc}); {fix}") from exc
+    if not isinstance(meta, dict):
+        raise LoaderError(f"{side.name}: the metadata file must hold a JSON object {{\"title\": ...}}; {fix}")
+    for key in ("title", "language", "publisher"):
+        if meta.get(key) is not None and not isinstance(meta[key], str):
+            raise LoaderError(f"{side.name}: \"{key}\" must be a string; {fix}")
+    return {k: v.strip() for k, v in meta.items() if isinstance(v, str)}, raw
+
+
+# ---------------------------------------------------------------- public API
 def load_source(path: Path) -> SourceDocument:
     path = Path(path)
     name = path.name
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise LoaderError(f"{name}: unsupported file type {suffix or '(none)'}; supported: "
-                          + ", ".join(SUPPORTED_SUFFIXES) + ".")
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise LoaderError(f"{name}: cannot read the file ({exc.strerror}).") from exc
-    if size > MAX_FILE_BYTES:
-        raise LoaderError(f"{name}: the file is {size / 1048576:.1f} MB, over the {MAX_FILE_BYTES / 1048576:.0f} MB "
-                          "limit (ASSISTANT_MAX_FILE_MB).")
-    data = path.read_bytes()
+        raise LoaderError(f"{name}: unsupported file type {suffix or '(no extension)'}; "
+                          f"supported types: {_SUPPORTED_TEXT}.")
+    data = _read_bounded(path, name)
     if not data.strip():
-        raise LoaderError(f"{name}: the file is empty.")
+        raise LoaderError(f"{name}: the file is empty; add the article's text to it.")
     meta, meta_bytes = _sidecar(path)
+
     title_guess = ""
-    encoding = "utf-8"
     if suffix == ".pdf":
-        if not data.startswith(b"%PDF"):
-            raise LoaderError(f"{name}: this is not a PDF file.")
-        text = _pdf_text(path, name)
+        text, title_guess = _pdf_text(data, name)
+        encoding = "pdf"
+        title_guess = title_guess or _first_line_title(text, markdown=False)
     else:
-        if _looks_binary(data):
-            raise LoaderError(f"{name}: the file looks binary (an image or a program?), not text.")
+        reason = _binary_reason(data)
+        if reason:
+            raise LoaderError(f"{name}: the file looks binary ({reason}), not text; "
+                              f"add the article as {_SUPPORTED_TEXT}.")
         if suffix in (".html", ".htm"):
-            text, title_guess = _html_text(data, name)
+            text, title_guess, encoding = _html_text(data, name)
         else:
             text, encoding = _decode(data, name)
-            first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
-            if suffix == ".md" and first.startswith("#"):
-                title_guess = first.lstrip("#").strip()
-    if not text.strip():
-        raise LoaderError(f"{name}: the file is empty.")
-    title = str(meta.get("title") or title_guess or _humanise(path.stem))
-    language = str(meta.get("language") or detect_text_language(text))
+            title_guess = _first_line_title(text, markdown=suffix == ".md")
+    if not text.strip():  # e.g. a BOM followed by whitespace
+        raise LoaderError(f"{name}: the file is empty; add the article's text to it.")
+
+    title = meta.get("title") or title_guess or _humanise(path.stem)
+    language = meta.get("language", "").lower()[:2]  # 'fr-FR' -> 'fr'
     if language not in ("fr", "en"):
         language = detect_text_language(text)
-    digest = hashlib.sha256(data + b"\x00" + meta_bytes).hexdigest()
-    return SourceDocument(name, path, text, title, language, str(meta.get("publisher") or ""), digest, encoding)
-
-
-def _sidecar(path: Path) -> tuple[dict[str, Any], bytes]:
-    side = sidecar_path(path)
-    if not side.exists():
-        return {}, b""
-    raw = side.read_bytes()
-    try:
-        meta = json.loads(raw.decode("utf-8"))
-        if not isinstance(meta, dict):
-            raise ValueError("not an object")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise LoaderError(f"{side.name}: the metadata file is not valid JSON ({exc}); fix or delete it.") from exc
-    return meta, raw
+    # Length-prefixed so the boundary between file and sidecar bytes is unambiguous.
+    digest = hashlib.sha256(len(data).to_bytes(8, "big") + data + meta_bytes).hexdigest()
+    return SourceDocument(name, path, text, title, language, meta.get("publisher", ""), digest, encoding)
 
 
 def iter_sources(directory: Path) -> tuple[list[SourceDocument], list[LoaderError]]:
-    """Every loadable article of a directory, sorted by name; errors are collected, not raised."""
+    """Every loadable article of a directory, sorted by name; errors are collected, not raised,
+    so one bad file never blocks the others. Sidecars and hidden files (.part uploads) are skipped."""
     docs: list[SourceDocument] = []
     errors: list[LoaderError] = []
     directory = Path(directory)
     if not directory.is_dir():
-        return docs, [LoaderError(f"{directory}: the sources directory does not exist.")]
-    for path in sorted(directory.iterdir()):
+        return docs, [LoaderError(f"{directory}: the sources directory does not exist; create it or set "
+                                  "ASSISTANT_SOURCES_DIR.")]
+    for path in sorted(directory.iterdir(), key=lambda p: p.name):
         if path.name.startswith(".") or path.name.endswith(".meta.json") or not path.is_file():
             continue
         try:
@@ -199,14 +316,17 @@ def iter_sources(directory: Path) -> tuple[list[SourceDocument], list[LoaderErro
 
 
 def safe_upload_name(name: str) -> str:
-    """A file name that stays inside sources/: basename only, plain characters, known suffix."""
-    base = re.split(r"[\\/]", str(name))[-1]
-    stem, dot, suffix = base.rpartition(".")
+    """A file name that stays inside sources/: basename only, ASCII letters/digits/'.-_' (accents
+    folded, anything else '-'), never hidden, a known suffix, at most ~80 characters."""
+    base = re.split(r"[\\/]", str(name))[-1].strip()
+    stem, dot, ext = base.rpartition(".")
     if not dot:
-        stem, suffix = base, ""
-    suffix = "." + suffix.lower() if suffix else ""
+        stem, ext = base, ""
+    suffix = "." + ext.lower() if ext else ""
     if suffix not in SUPPORTED_SUFFIXES:
-        raise LoaderError(f"{base or name}: unsupported file type {suffix or '(none)'}; supported: "
-                          + ", ".join(SUPPORTED_SUFFIXES) + ".")
-    stem = re.sub(r"[^\w.-]+", "-", stem, flags=re.UNICODE).strip(".-_")[:80] or "article"
-    return stem + suffix
+        raise LoaderError(f"{base or name or '(no name)'}: unsupported file type {suffix or '(no extension)'}; "
+                          f"supported types: {_SUPPORTED_TEXT}.")
+    folded = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii")
+    clean = re.sub(r"[^A-Za-z0-9._-]+", "-", folded)
+    clean = re.sub(r"-{2,}", "-", clean).strip(".-_")[:_NAME_MAX_CHARS].rstrip(".-_")
+    return (clean or "article") + suffix
