@@ -1,241 +1,389 @@
-"""Figures in FR/EN text: parse value, unit, qualifier and exact span; format them per locale.
+"""Figures in FR/EN text: value, unit, qualifier and exact span; formatted back per locale.
 
-"près de 6 milliards de dollars" -> Figure(6e9, 'USD', 'money', 'nearly'); formatted back as
-"nearly $6 billion" (en) or "près de 6 milliards de dollars" (fr). Number words go through text2num,
-group separators and decimal marks through babel's locale data.
+"près de 6 milliards de dollars" -> Figure(6e9, 'USD', 'money', 'nearly'), rendered "nearly $6 billion"
+(en) or "près de 6 milliards de dollars" (fr). Digits are read by regex; spelled-out numbers by
+text2num's `find_numbers` over the number-word tokens of the original text, so offsets point into it.
+Formatting goes through babel's locale data (group separators, decimal marks, percent spacing).
 """
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from decimal import Decimal
 from functools import lru_cache
 
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
+from text_to_num import find_numbers, text2num
 
 from assistant.types import Figure
 
-_SP = r"[ \u00a0\u202f]"
-# A numeral: 350 000 / 30,000 / 9,3 / 9.3 / 2024. Not glued to letters (H100, GPT-4).
-_NUMERAL = (r"(?<![\w.,\-\[])(?:\d{1,3}(?:(?:" + _SP + r"|,)\d{3})+(?![\d])(?:[.,]\d+)?|\d+(?:[.,]\d+)?)(?![\w\]])"
-            r"|(?<![\w.,\-\[])\d+(?:[.,]\d+)?(?=(?:bn|b|m|k)\b)")
-_NUMBER_WORDS_FR = ("un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|quarante|"
-                    "cinquante|soixante|cent|cents|mille")
-_NUMBER_WORDS_EN = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
-                    "fifty|sixty|hundred|thousand|a")
-_WORDNUM = rf"(?<![\w])(?:{_NUMBER_WORDS_FR}|{_NUMBER_WORDS_EN})(?:[ -](?:{_NUMBER_WORDS_FR}|{_NUMBER_WORDS_EN}|et))*(?![\w])"
+_SP = "[ \u00a0\u202f]"  # French typography uses NBSP and narrow NBSP (babel emits both)
+_NOT_LETTER_AFTER = r"(?![^\W\d_])"
+_APOS = "['’]"
+_DE = rf"(?:de{_SP}+|d{_APOS}{_SP}*)"  # "de dollars", "d'euros", "d’utilisateurs"
 
-_SCALES = {
-    "milliard": 1e9, "milliards": 1e9, "billion": 1e9, "billions": 1e9, "bn": 1e9, "b": 1e9,
-    "million": 1e6, "millions": 1e6, "m": 1e6, "mn": 1e6, "mille": 1e3, "thousand": 1e3, "k": 1e3,
-    "trillion": 1e12, "trillions": 1e12, "billiard": 1e15,
-}
-_SCALE = r"(?:milliards?|millions?|billions?|trillions?|thousand|mille|bn|mn|b|m|k)(?![\w])"
-_CURRENCY_WORDS = r"(?:de |d['’])?(?:dollars?(?: américains| US)?|euros?|USD|EUR|US\$)(?![\w])"
-_UNIT_WORDS = {
-    "%": "%", "pour cent": "%", "pourcents": "%", "percent": "%", "per cent": "%",
-    "gpu": "GPU", "gpus": "GPU", "puces": "GPU",
-    "mois": "month", "month": "month", "months": "month", "ans": "year", "années": "year", "years": "year",
-    "an": "year", "year": "year", "semaines": "week", "weeks": "week", "semaine": "week", "week": "week",
-    "jours": "day", "days": "day", "jour": "day", "day": "day",
-    "utilisateurs": "user", "users": "user", "employés": "employee", "employees": "employee",
-    "salariés": "employee", "abonnés": "user", "subscribers": "user",
-}
-_UNIT = (r"(?:%|pour ?cents?|per ?cent|percent|(?:de |d['’])?(?:GPU|GPUs|puces)|mois|months?|ans|années|years?|an|"
-         r"semaines?|weeks?|jours?|days?|(?:d['’])?utilisateurs|users|(?:d['’])?employés|employees|salariés|"
-         r"(?:d['’])?abonnés|subscribers)(?![\w])")
-_QUALIFIERS = [
-    (r"d['’]environ|environ|approximativement|approximately|approx\.|about|around|roughly|some", "about"),
-    (r"près de|presque|pratiquement|nearly|almost|close to|quasiment", "nearly"),
-    (r"plus de|au-delà de|more than|over|above|upwards of", "more_than"),
-    (r"moins de|less than|under|below|fewer than", "less_than"),
-    (r"au moins|at least|minimum", "at_least"),
-    (r"jusqu['’]à|up to", "up_to"),
-]
-_QUALIFIER = "|".join(f"(?P<q{i}>{rx})" for i, (rx, _) in enumerate(_QUALIFIERS))
-
-_FIGURE = re.compile(
-    rf"(?:(?:{_QUALIFIER}){_SP}+)?"
-    rf"(?:(?P<cur>\$|€|US\$){_SP}?)?"
-    rf"(?P<num>{_NUMERAL}|{_WORDNUM})"
-    rf"(?:{_SP}*(?P<scale>{_SCALE}))?"
-    rf"(?:{_SP}*(?P<cur2>{_CURRENCY_WORDS}|\$|€))?"
-    rf"(?:{_SP}*(?P<unit>{_UNIT}))?",
-    re.IGNORECASE,
+# A numeral not glued to letters (H100), to a hyphenated name (GPT-4), a citation bracket ([1]) or n°1.
+# Groups of three after a space/NBSP (FR) or a comma (EN); a 3-digit comma group is read as thousands.
+_NUMERAL = re.compile(
+    rf"(?<![\w.,\[°#])(?<![^\W\d]-)"
+    rf"(?:(?P<sp>[1-9]\d{{0,2}}(?:{_SP}\d{{3}})+(?:,\d+)?)"
+    rf"|(?P<cm>[1-9]\d{{0,2}}(?:,\d{{3}})+(?:\.\d+)?)"
+    rf"|(?P<pl>\d+(?:[.,]\d+)?))"
+    rf"(?![\d\]]|[.,]\d)"
 )
-_PER = re.compile(rf"^{_SP}*(?:par mois|chaque mois|per month|a month|each month|/mois|/month|monthly)"
-                  rf"|^{_SP}*(?:par an|chaque année|per year|a year|each year|/an|/year|annually)", re.I)
+
+# Scale words are grammar, not number words: kept here because "bn"/"Md" are not in text2num and
+# "billion" is the English (1e9) one in news French too (translations keep it).
+_SCALES = {"milliard": 1e9, "billion": 1e9, "bn": 1e9, "md": 1e9, "mrd": 1e9, "b": 1e9,
+           "million": 1e6, "mn": 1e6, "m": 1e6, "thousand": 1e3, "mille": 1e3, "k": 1e3, "trillion": 1e12}
+_BIG_SCALE_WORDS = re.compile(r"(?:milliard|billion|million|trillion|thousand|hundred)s?", re.I)
+_INNER_SCALE = re.compile(r"(milliard|billion|million|trillion|thousand|mille)s?$", re.I)
+
+_CURRENCY = (rf"(?:{_DE}?(?P<curw>dollars?(?:{_SP}+(?:américains|US))?|euros?|livres{_SP}+sterling)"
+             r"|(?P<curc>USD|EUR|GBP)|(?P<curs>US\$|\$|€|£))")
+_UNIT = (rf"(?P<pct>%|pour{_SP}?cents?|pourcents?|percent|per{_SP}cent)"
+         rf"|{_DE}?(?P<noun>GPUs?|puces|chips|utilisateurs?|users?|abonnés|subscribers?|employés|salariés|employees)"
+         r"|(?P<dur>mois|months?|ans?|années?|years?|semaines?|weeks?|jours?|days?)")
+_HALF = rf"{_SP}+(?:et{_SP}+demie?|and{_SP}+a{_SP}+half)"
+# Everything that may follow the number: a scale ("milliards", "bn"; a glued "B"/"M"/"k"/"mn" only with
+# a currency, since "7B", "4K" and "6 mn" are a model size, a resolution and minutes), "et demi",
+# then a currency or a unit, then "et demi" again for durations ("deux ans et demi").
+_TAIL = re.compile(
+    rf"(?:{_SP}*(?P<scale>milliards?|billions?|millions?|trillions?|thousand|mille|mds?|mrds?|bn)"
+    rf"{_NOT_LETTER_AFTER}|(?:{_SP}(?=(?:mn|[bmk])[$€£]))?(?P<letter>mn|[bmk]){_NOT_LETTER_AFTER})?"
+    rf"(?P<half1>{_HALF})?"
+    rf"(?:{_SP}*(?P<cu>{_CURRENCY}|(?:{_UNIT}){_NOT_LETTER_AFTER}))?"
+    rf"(?P<half2>{_HALF})?",
+    re.I,
+)
+_GLUED_LETTER = re.compile(r"[^\W\d_]")
+_PREFIX_CURRENCY = re.compile(rf"(?P<cur>US\$|\$|€|£|USD|EUR|GBP){_SP}?$")
+_QDE = rf"{_SP}+(?:de|d{_APOS})"  # "près de", "près d'un"
+_QUALIFIERS = {
+    "about": rf"d{_APOS}environ|environ|approximativement|autour{_QDE}|quelque|about|around|approximately"
+             r"|roughly|some|circa",
+    "nearly": rf"près{_QDE}|presque|quasiment|pratiquement|nearly|almost|close{_SP}+to",
+    # "en plus de 5 milliards" is "in addition to", not "more than".
+    "more_than": rf"(?<!en{_SP})plus{_QDE}|au-delà{_QDE}|more{_SP}+than|over|above|upwards{_SP}+of",
+    "less_than": rf"moins{_QDE}|less{_SP}+than|fewer{_SP}+than|under|below",
+    "at_least": rf"au{_SP}+moins|au{_SP}+minimum|at{_SP}+least",
+    "up_to": rf"jusqu{_APOS}{_SP}*à|up{_SP}+to|as{_SP}+(?:many|much){_SP}+as",
+}
+# Anchored at the end of the text before the number: the qualifier, then its separator.
+_QUALIFIER = re.compile(
+    r"(?<![^\W\d_])(?:" + "|".join(f"(?P<{k}>(?:{rx}))" for k, rx in _QUALIFIERS.items())
+    + rf")(?:(?<={_APOS}){_SP}*|{_SP}+)$",
+    re.I,
+)
+_PER = re.compile(
+    rf"{_SP}*(?:(?:par|per|chaque|each|every|a|/){_SP}*"
+    rf"(?P<unit>mois|month|an|année|annum|year|semaine|week|jour|day){_NOT_LETTER_AFTER}(?!{_SP}+ago)"
+    # "$1bn monthly." is a rate; "550 million monthly users" is not.
+    rf"|(?P<adv>monthly|mensuellement|annually|annuellement|yearly|weekly|daily){_NOT_LETTER_AFTER}"
+    rf"(?!{_SP}+[^\W\d_]))",
+    re.I,
+)
+_ARTICLE_BEFORE = re.compile(rf"(?<![^\W\d_])(?P<half>half{_SP}+)?an?{_SP}+$", re.I)
+# "le chatbot Grok 2", "Llama 3": a bare number right after a capitalised word is a version, not a
+# figure (this also drops "Selon 3 sources": a bare small count is worth less than a false figure).
+_AFTER_NAME = re.compile(rf"(?<![^\W\d_])[A-Z][\w-]*{_SP}$")
+_TOKEN = re.compile(r"\w+(?:-\w+)*|[^\w\s]")
+
+_UNIT_OF = {  # surface word (lower case, "de"/"d'" stripped) -> normalised unit
+    "gpu": "GPU", "gpus": "GPU", "puces": "GPU", "chips": "GPU",
+    "utilisateur": "user", "utilisateurs": "user", "user": "user", "users": "user", "abonnés": "user",
+    "subscriber": "user", "subscribers": "user", "employés": "employee", "salariés": "employee",
+    "employees": "employee",
+    "mois": "month", "month": "month", "months": "month", "an": "year", "ans": "year", "année": "year",
+    "années": "year", "annum": "year", "year": "year", "years": "year", "semaine": "week", "semaines": "week",
+    "week": "week", "weeks": "week", "jour": "day", "jours": "day", "day": "day", "days": "day",
+    "monthly": "month", "mensuellement": "month", "annually": "year", "annuellement": "year",
+    "yearly": "year", "weekly": "week", "daily": "day",
+}
+_DURATIONS = ("month", "year", "week", "day")
+# Unit spellings a caller may hand to same_value (Figure built by hand or from YAML).
+_UNIT_ALIASES = {"$": "USD", "usd": "USD", "us$": "USD", "dollar": "USD", "dollars": "USD", "€": "EUR",
+                 "eur": "EUR", "euro": "EUR", "euros": "EUR", "£": "GBP", "gbp": "GBP", "percent": "%",
+                 "pct": "%", **_UNIT_OF}
 
 
-@lru_cache(maxsize=2048)
-def _word_value(words: str) -> float | None:
-    from text_to_num import text2num
+class _Token:
+    """The token protocol text2num's find_numbers reads."""
 
-    w = words.lower().replace("-", " ").strip()
-    if w in ("un", "une", "one", "a"):
-        return 1.0
+    __slots__ = ("_text",)
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+
+    def text(self) -> str:
+        return self._text
+
+    def nt_separated(self, previous: object) -> bool:
+        return False
+
+    def not_a_number_part(self) -> bool:
+        return False
+
+
+_SEPARATOR = _Token(".")
+
+
+def _numeral_value(m: re.Match[str]) -> float:
+    if m.group("sp"):
+        return float(re.sub(_SP, "", m.group("sp")).replace(",", "."))
+    if m.group("cm"):
+        return float(m.group("cm").replace(",", ""))
+    return float(m.group("pl").replace(",", "."))
+
+
+@lru_cache(maxsize=8192)
+def _number_part(word: str) -> bool:
+    """Whether text2num reads `word` as (part of) a number in FR or EN; connectors too ("vingt et un")."""
+    w = word.lower()
+    if w in ("et", "and"):
+        return True
     for lang in ("fr", "en"):
         try:
-            return float(text2num(w, lang))
+            text2num(w, lang)
+            return True
         except ValueError:
-            continue
-    return None
+            pass
+    return False
 
 
-def _numeral_value(raw: str) -> float:
-    s = re.sub(_SP, "", raw)
-    if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", s):  # 30,000 / 1,234.5
-        return float(s.replace(",", ""))
-    return float(s.replace(",", "."))
+def _word_numbers(text: str) -> list[tuple[int, int, float, bool]]:
+    """(start, end, value, scale_only) for spelled-out numbers, FR and EN, ordinals left out."""
+    # find_numbers is fed the number words only, each run of other tokens collapsed to one separator:
+    # the same readings at a tenth of the cost of crossing into it once per token.
+    tokens: list[_Token] = []
+    spans: list[tuple[int, int]] = []
+    for m in _TOKEN.finditer(text):
+        if _number_part(m.group()):
+            tokens.append(_Token(m.group()))
+            spans.append(m.span())
+        elif not tokens or tokens[-1] is not _SEPARATOR:
+            tokens.append(_SEPARATOR)
+            spans.append(m.span())
+    found: dict[tuple[int, int], tuple[int, int, float, bool]] = {}
+    for lang in ("fr", "en"):
+        for occ in find_numbers(tokens, lang, 0):
+            if occ.is_ordinal:
+                continue
+            start, end = spans[occ.start][0], spans[occ.end - 1][1]
+            scale_only = occ.end - occ.start == 1 and bool(_BIG_SCALE_WORDS.fullmatch(text[start:end]))
+            found.setdefault((start, end), (start, end, float(occ.value), scale_only))
+    return list(found.values())
+
+
+def _currency(m: re.Match[str], prefix: str) -> str:
+    raw = (prefix or m.group("curw") or m.group("curc") or m.group("curs") or "").lower()
+    if not raw:
+        return ""
+    if "€" in raw or "eur" in raw:
+        return "EUR"
+    if "£" in raw or "gbp" in raw or "livre" in raw:
+        return "GBP"
+    return "USD"
+
+
+def _build(text: str, start: int, end: int, value: float, is_word: bool, scale_only: bool) -> Figure | None:
+    """The figure whose number is text[start:end], or None when it is no figure (a lone 'un', H100...)."""
+    head = text[max(0, start - 40):start]
+    if is_word and scale_only:
+        # "des milliards", "plusieurs milliards": no number. "a billion", "a million users": one.
+        art = _ARTICLE_BEFORE.search(head)
+        if not art or art.group("half"):
+            return None
+        start -= len(art.group())
+        head = text[max(0, start - 40):start]
+    tail = _TAIL.match(text, end)
+    assert tail is not None  # every part of _TAIL is optional
+    glued = tail.start("scale") == end or tail.start("letter") == end
+    if not is_word and not glued and _GLUED_LETTER.match(text, end):
+        return None  # "100qui", "4o": a numeral glued to letters
+    prefix = _PREFIX_CURRENCY.search(head[-5:])
+    unit = _currency(tail, prefix.group("cur") if prefix else "")
+    if tail.group("letter") and not unit:
+        return None
+    scale_word = (tail.group("scale") or tail.group("letter") or "").lower()
+    scale = _SCALES[scale_word.rstrip("s")] if scale_word else 1.0
+    value *= scale
+    if is_word and not scale_word:
+        # "un milliard et demi": the scale is inside the spelled-out number.
+        inner = _INNER_SCALE.search(text, start, end)
+        scale = _SCALES[inner.group(1).lower()] if inner else 1.0
+    if scale_word == "bn" and not unit:
+        unit = "USD"  # "6bn" is the news idiom for money
+    stop = tail.end("scale") if tail.group("scale") else tail.end("letter") if scale_word else end
+    if tail.group("half1"):
+        value += 0.5 * scale
+        stop = tail.end("half1")
+    noun = (tail.group("noun") or tail.group("dur") or "").lower()
+    if unit:
+        kind = "money"
+    elif tail.group("pct"):
+        unit, kind = "%", "percent"
+    elif noun:
+        unit = _UNIT_OF[noun]
+        kind = "duration" if unit in _DURATIONS else "count"
+    else:
+        kind = "count"
+    if tail.group("cu"):
+        stop = tail.end("cu")
+        if kind == "duration" and tail.group("half2"):
+            value += 0.5
+            stop = tail.end("half2")
+    if is_word and not (scale_word or scale_only or value >= 1e6 or kind in ("money", "percent", "duration")
+                        or (unit and value > 1)):
+        return None  # "un grand", "deux atouts", "un GPU": a word number needs a scale or a unit
+
+    if (not is_word and kind == "count" and not unit and not scale_word
+            and re.fullmatch(r"\d{4}", text[start:end]) and 1900 <= value <= 2100):
+        # A year takes no qualifier ("around 2025" dates, it does not round).
+        return Figure(value, "year", "year", "", start, end, text[start:end], "")
+    if prefix:
+        start -= len(prefix.group())
+        head = text[max(0, start - 40):start]
+    qualifier = ""
+    q = _QUALIFIER.search(head)
+    if q:
+        qualifier = next(k for k, v in q.groupdict().items() if v)
+        start -= len(q.group())
+    elif kind == "count" and not unit and not scale_word and _AFTER_NAME.search(head):
+        return None  # "Grok 2"
+    per = ""
+    p = _PER.match(text, stop)
+    if p and kind != "duration":
+        per = _UNIT_OF[(p.group("unit") or p.group("adv")).lower()]
+    return Figure(value, unit, kind, qualifier, start, stop, text[start:stop], per)
+
+
+@lru_cache(maxsize=1024)
+def _parse(text: str) -> tuple[Figure, ...]:
+    candidates = [(m.start(), m.end(), _numeral_value(m), False, False) for m in _NUMERAL.finditer(text)]
+    candidates += [(s, e, v, True, so) for s, e, v, so in _word_numbers(text)]
+    figures = [f for c in candidates if (f := _build(text, *c)) is not None]
+    # Overlaps: "6 milliards" also yields the word "milliards"; the earliest, longest reading wins.
+    figures.sort(key=lambda f: (f.start, -(f.end - f.start)))
+    kept: list[Figure] = []
+    for f in figures:
+        if not kept or f.start >= kept[-1].end:
+            kept.append(f)
+    return tuple(kept)
 
 
 def parse_figures(text: str) -> list[Figure]:
-    """Every figure in `text`, with text[f.start:f.end] == f.text."""
-    out: list[Figure] = []
-    for m in _FIGURE.finditer(text):
-        num = m.group("num")
-        is_word = not any(ch.isdigit() for ch in num)
-        scale_word = (m.group("scale") or "").lower()
-        cur = m.group("cur") or m.group("cur2") or ""
-        unit_word = (m.group("unit") or "").lower()
-        if is_word:
-            # "un grand peut-être" is no figure; "un milliard", "trois mois", "deux atouts"? only with a scale or unit.
-            if not (scale_word or unit_word or cur) or scale_word in ("b", "m", "k", "bn", "mn"):
-                continue
-            value = _word_value(num)
-            if value is None:
-                continue
-        else:
-            value = _numeral_value(num)
-        if scale_word in ("b", "m", "k", "bn", "mn") and not (cur or re.search(r"\d(bn|b|m|k)\b", m.group(), re.I)):
-            scale_word = ""  # "6 m" without currency is a distance, not millions
-        if scale_word in ("bn", "b") and not cur and re.search(r"\d(bn|b)\b", m.group(), re.I):
-            cur = "$"  # "6bn" is the news idiom for money
-        if scale_word:
-            value *= _SCALES[scale_word]
-        qualifier = next((_QUALIFIERS[i][1] for i in range(len(_QUALIFIERS)) if m.group(f"q{i}")), "")
-        unit, kind = _unit_kind(cur, unit_word, num, bool(scale_word), value)
-        if kind == "":
-            continue
-        end = m.end()
-        if not (m.group("scale") or cur or unit_word):
-            end = m.end("num")
-        # Drop a trailing space the optional groups may have swallowed.
-        while end > m.start() and text[end - 1] in " \u00a0\u202f":
-            end -= 1
-        start = m.start()
-        if kind == "year" and qualifier:
-            start = m.start("num") - (1 if m.group("cur") else 0)
-            qualifier = ""
-        per = ""
-        pm = _PER.match(text[end:])
-        if pm:
-            per = "month" if re.search(r"mois|month", pm.group(), re.I) else "year"
-        out.append(Figure(value, unit, kind, qualifier, start, end, text[start:end], per))
-    return out
-
-
-def _unit_kind(cur: str, unit_word: str, num: str, scaled: bool, value: float) -> tuple[str, str]:
-    if cur:
-        return ("EUR" if ("€" in cur or "euro" in cur.lower() or "eur" == cur.lower()) else "USD"), "money"
-    if unit_word:
-        key = re.sub(r"^(?:de |d['’])", "", unit_word)
-        key = re.sub(r"\s+", " ", key)
-        unit = _UNIT_WORDS.get(key, _UNIT_WORDS.get(key.replace(" ", ""), key))
-        if unit == "%":
-            return "%", "percent"
-        if unit in ("month", "year", "week", "day"):
-            return unit, "duration"
-        return unit, "count"
-    digits = re.sub(r"\D", "", num)
-    if not scaled and re.fullmatch(r"(19|20)\d{2}", num):
-        return "year", "year"
-    if digits and len(digits) == 1 and not scaled:
-        return "", "count"
-    return "", "count"
+    """Every figure in `text` (FR or EN), in order, with text[f.start:f.end] == f.text."""
+    return list(_parse(text))
 
 
 # ---------------------------------------------------------------- formatting
 
-_UNIT_NAMES = {
-    "en": {"GPU": ("GPU", "GPUs"), "month": ("month", "months"), "year": ("year", "years"), "week": ("week", "weeks"),
-           "day": ("day", "days"), "user": ("user", "users"), "employee": ("employee", "employees")},
-    "fr": {"GPU": ("GPU", "GPU"), "month": ("mois", "mois"), "year": ("an", "ans"), "week": ("semaine", "semaines"),
-           "day": ("jour", "jours"), "user": ("utilisateur", "utilisateurs"), "employee": ("employé", "employés")},
+_NOUNS = {  # unit -> (singular, plural) per language
+    "en": {"GPU": ("GPU", "GPUs"), "user": ("user", "users"), "employee": ("employee", "employees"),
+           "month": ("month", "months"), "year": ("year", "years"), "week": ("week", "weeks"),
+           "day": ("day", "days")},
+    "fr": {"GPU": ("GPU", "GPU"), "user": ("utilisateur", "utilisateurs"), "employee": ("employé", "employés"),
+           "month": ("mois", "mois"), "year": ("an", "ans"), "week": ("semaine", "semaines"),
+           "day": ("jour", "jours")},
 }
+_CURRENCY_NAMES = {"en": {"USD": "$", "EUR": "€", "GBP": "£"},
+                   "fr": {"USD": "dollars", "EUR": "euros", "GBP": "livres sterling"}}
 _QUALIFIER_WORDS = {
     "en": {"about": "about", "nearly": "nearly", "more_than": "more than", "less_than": "less than",
            "at_least": "at least", "up_to": "up to"},
     "fr": {"about": "environ", "nearly": "près de", "more_than": "plus de", "less_than": "moins de",
            "at_least": "au moins", "up_to": "jusqu'à"},
 }
+_PER_WORDS = {"en": {"month": "per month", "year": "per year", "week": "per week", "day": "per day"},
+              "fr": {"month": "par mois", "year": "par an", "week": "par semaine", "day": "par jour"}}
+_LOCALES = {"en": "en_US", "fr": "fr_FR"}
+_SCALE_NAMES = ((1e9, "billion", "milliard"), (1e6, "million", "million"))
 
 
-def _number(value: float, language: str) -> str:
-    locale = "fr_FR" if language == "fr" else "en_US"
-    return format_decimal(round(value, 2), locale=locale, format="#,##0.##")
+def _decimal(value: float) -> Decimal:
+    # Through str() so 9.3 stays 9.3 and not 9.300000000000000710...
+    return Decimal(str(round(value, 2))).normalize() if value != int(value) else Decimal(int(value))
 
 
-def _scaled(value: float, language: str) -> tuple[str, str]:
-    """(number, scale word) for large values: 6e9 -> ('6', 'billion'/'milliards')."""
-    for size, en, fr_one, fr_many in ((1e9, "billion", "milliard", "milliards"), (1e6, "million", "million", "millions")):
-        if value >= size and (value / size) == round(value / size, 2):
-            n = value / size
-            if language == "en":
-                return _number(n, language), en
-            return _number(n, language), fr_one if n < 2 else fr_many
-    return _number(value, language), ""
+def _number(value: float, lang: str) -> str:
+    return format_decimal(_decimal(value), locale=_LOCALES[lang], decimal_quantization=False)
+
+
+def _scaled(value: float) -> tuple[float, str, str]:
+    """(mantissa, en scale, fr scale) when the value reads exactly as 'n million/billion', else (value, '', '')."""
+    for size, en, fr in _SCALE_NAMES:
+        n = value / size
+        if n >= 1 and abs(n - round(n, 2)) < 1e-9 * n:
+            return round(n, 2), en, fr
+    return value, "", ""
+
+
+def _noun(unit: str, n: float, lang: str) -> str:
+    singular, plural = _NOUNS[lang].get(unit, (unit, unit + "s" if lang == "en" else unit))
+    # English: singular for exactly 1 ("1.5 months"); French: singular below 2 ("1,5 million").
+    one = n == 1 if lang == "en" else n < 2
+    return singular if one else plural
+
+
+def _de(word: str) -> str:
+    return f"d'{word}" if word[:1].lower() in "aeiouéèêh" else f"de {word}"
 
 
 def format_figure(fig: Figure, language: str) -> str:
+    """The figure with its qualifier and rate, in `language` ('en' or 'fr'), locale-formatted."""
     lang = "fr" if language == "fr" else "en"
-    q = _QUALIFIER_WORDS[lang].get(fig.qualifier, "")
     if fig.kind == "year":
-        body = str(int(fig.value))
-    elif fig.kind == "percent":
-        body = f"{_number(fig.value, lang)} %" if lang == "fr" else f"{_number(fig.value, lang)}%"
+        return str(int(fig.value))
+    if fig.kind == "percent":
+        body = format_percent(_decimal(fig.value) / 100, locale=_LOCALES[lang], decimal_quantization=False)
     elif fig.kind == "money":
-        n, scale = _scaled(fig.value, lang)
+        n, en_scale, fr_scale = _scaled(fig.value) if fig.value >= 1e6 else (fig.value, "", "")
+        num = _number(n, lang)
         if lang == "en":
-            symbol = "$" if fig.unit == "USD" else "€"
-            body = f"{symbol}{n}" + (f" {scale}" if scale else "")
+            symbol = _CURRENCY_NAMES["en"].get(fig.unit)
+            body = f"{symbol}{num}" if symbol else f"{num} {fig.unit}"
+            body += f" {en_scale}" if en_scale else ""
         else:
-            currency = "dollars" if fig.unit == "USD" else "euros"
-            body = f"{n} {scale} de {currency}" if scale else f"{n} {currency}"
+            currency = _CURRENCY_NAMES["fr"].get(fig.unit, fig.unit)
+            if fr_scale:
+                body = f"{num} {fr_scale}{'s' if n >= 2 else ''} {_de(currency)}"
+            else:
+                body = f"{num} {currency}"
     else:
-        n, scale = _scaled(fig.value, lang) if fig.value >= 1e6 else (_number(fig.value, lang), "")
-        names = _UNIT_NAMES[lang].get(fig.unit)
-        noun = ""
-        if names:
-            noun = names[0] if fig.value < 2 and not scale else names[1]
-        elif fig.unit:
-            noun = fig.unit
-        if scale and noun:
-            body = f"{n} {scale} {'de ' if lang == 'fr' else ''}{noun}"
+        n, en_scale, fr_scale = _scaled(fig.value) if fig.value >= 1e6 else (fig.value, "", "")
+        num = _number(n, lang)
+        noun = _noun(fig.unit, 2 if en_scale else n, lang) if fig.unit else ""
+        if lang == "en":
+            body = " ".join(x for x in (num, en_scale, noun) if x)
         else:
-            body = " ".join(x for x in (n, scale, noun) if x)
+            scale = f"{fr_scale}{'s' if n >= 2 else ''}" if fr_scale else ""
+            body = " ".join(x for x in (num, scale, _de(noun) if scale and noun else noun) if x)
     if fig.per:
-        body += {"en": {"month": " per month", "year": " per year"},
-                 "fr": {"month": " par mois", "year": " par an"}}[lang][fig.per]
-    return f"{q} {body}" if q else body
+        body += " " + _PER_WORDS[lang].get(fig.per, fig.per)
+    qualifier = _QUALIFIER_WORDS[lang].get(fig.qualifier, "")
+    return f"{qualifier} {body}" if qualifier else body
+
+
+# ---------------------------------------------------------------- comparison
+
+
+def _canonical_unit(unit: str) -> str:
+    return _UNIT_ALIASES.get(unit.strip().lower(), unit.strip())
 
 
 def same_value(a: Figure, b: Figure) -> bool:
-    """Same quantity after normalisation: kind, unit (a bare count matches a counted one), value within
-    0.5 %, and the rate when both state one. Qualifiers are ignored."""
+    """Same quantity after normalisation: kind, unit ('$' == 'USD', 'GPUs' == 'GPU'; a bare count matches
+    a counted one), value within 0.5 % relative, and the rate when both state one. Qualifiers are ignored."""
     if a.kind != b.kind:
         return False
-    if a.unit != b.unit and not (a.kind == "count" and "" in (a.unit, b.unit)):
+    ua, ub = _canonical_unit(a.unit), _canonical_unit(b.unit)
+    if ua != ub and not (a.kind == "count" and "" in (ua, ub)):
         return False
     if a.per and b.per and a.per != b.per:
         return False
-    if a.value == b.value:
-        return True
     return abs(a.value - b.value) <= 0.005 * max(abs(a.value), abs(b.value))
 
 
 def figure_in(fig: Figure, text: str) -> bool:
-    return any(same_value(fig, other) for other in parse_figures(text))
-
-
-def shift(fig: Figure, offset: int) -> Figure:
-    return replace(fig, start=fig.start + offset, end=fig.end + offset)
+    """Some figure parsed from `text` is the same quantity as `fig`."""
+    return any(same_value(fig, other) for other in _parse(text))
