@@ -3,13 +3,14 @@ caller (Python API, CLI, Gradio app, evals)."""
 from __future__ import annotations
 
 import logging
+import queue
 import re
 import threading
 import time
 import unicodedata
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from index.embeddings import get_embedder
 from index.ingest import Ingestor, IngestReport
@@ -21,6 +22,7 @@ from assistant.compose import Candidate, SourceView
 from assistant.conversation import condense
 from assistant.figures import parse_figures
 from assistant.language import detect_language, other_language
+from assistant.llm import resolve_llm
 from assistant.question import QuestionFrame, analyse
 from assistant.retrieval import HybridRetriever
 from assistant.types import Answer, Language, Passage
@@ -37,11 +39,28 @@ _MESSAGES = {
         "fr": f"La question est trop longue (plus de {MAX_QUESTION_CHARS} caractères). Posez-en une plus courte.",
     },
     "no_index": {"en": "No article is indexed yet: add one first.", "fr": "Aucun article n'est indexé : ajoutez-en un d'abord."},
+    "about_me": {
+        "en": "I only answer questions about the articles, from their text; I have no other instructions to "
+              "share or follow. Ask me about the articles.",
+        "fr": "Je réponds seulement aux questions sur les articles, à partir de leur texte ; je n'ai pas "
+              "d'autres instructions à révéler ni à suivre. Posez-moi une question sur les articles.",
+    },
     "other_language": {
         "en": "I answer in English or French only ({name} detected); here is my answer in English. ",
         "fr": "",
     },
 }
+
+# Prompt injection and questions about the assistant itself: refused before retrieval, so no article
+# passage is offered as "the answer" and no LLM is ever shown the order.
+_ABOUT_ME = re.compile(
+    r"\b(?:ignore[rsz]?|oublie[rsz]?|disregard|forget)\b.{0,40}\b(?:instructions?|consignes?|rules|r[èe]gles|prompt)"
+    r"|\bsyst[eè]me?\s+prompt|\bprompt\s+(?:du\s+)?syst[eè]me"
+    r"|\b(?:your|tes|vos|ton|votre)\s+(?:\w+\s+)?(?:instructions?|consignes?|prompt|rules|r[èe]gles)\b"
+    r"|\bdeveloper mode\b|\bmode\s+d[ée]veloppeur\b"
+    r"|\b(?:who|what)\s+are\s+you\b|\bqui\s+(?:es[- ]tu|[êe]tes[- ]vous)\b",
+    re.IGNORECASE,
+)
 
 
 class _ReadWriteLock:
@@ -90,7 +109,7 @@ class Assistant:
 
     def __init__(self, sources_dir: str | Path | None = None, index_dir: str | Path | None = None, *,
                  embedder: str | None = None, embedder_path: str | None = None, top_k: int = 8,
-                 llm: Any = None, auto_build: bool = True, progress: bool = False,
+                 llm: Any = "env", auto_build: bool = True, progress: bool = False,
                  settings: IndexSettings | None = None) -> None:
         self.settings = settings or IndexSettings.from_env(sources_dir, index_dir, embedder=embedder,
                                                            embedder_path=embedder_path)
@@ -99,7 +118,7 @@ class Assistant:
         self.ingestor = Ingestor(self.settings, self.store, self.embedder, progress=progress)
         self.retriever = HybridRetriever(self.store, self.embedder, top_k=top_k)
         self.top_k = top_k
-        self.llm = llm
+        self.llm = resolve_llm(llm)  # "env": ASSISTANT_LLM (off unless set); or an LLMEngine, None
         self._lock = _ReadWriteLock()
         self._views: dict[tuple[str, str], SourceView] = {}
         self.last_report: IngestReport | None = None
@@ -179,14 +198,19 @@ class Assistant:
     def ask(self, question: str) -> Answer:
         return self._ask(question, previous=None, default_language=None)[0]
 
+    def ask_stream(self, question: str) -> Iterator[str | Answer]:
+        """Text deltas (append them), then the final Answer, whose text replaces what was streamed."""
+        return _streamed(lambda on_delta: self._ask(question, None, None, on_delta=on_delta)[0], self.llm is not None)
+
     def _ask(self, question: str, previous: QuestionFrame | None,
-             default_language: Language | None) -> tuple[Answer, QuestionFrame | None]:
+             default_language: Language | None, history: list[Answer] | None = None,
+             on_delta: Callable[[str], None] | None = None) -> tuple[Answer, QuestionFrame | None]:
         started = time.perf_counter()
         raw = question if isinstance(question, str) else str(question or "")
         q = clean_question(raw)
         language, _ = detect_language(q[:MAX_QUESTION_CHARS], default=default_language)
-        if not q or not any(ch.isalnum() for ch in q):
-            return Answer(_MESSAGES["empty"][language], language, False, question=raw), previous
+        if not q or not any(ch.isalpha() for ch in q):  # digits or emoji alone ask nothing
+            return Answer(_MESSAGES["empty"][language], language, False, question=raw[:200]), previous
         if len(q) > MAX_QUESTION_CHARS:
             return Answer(_MESSAGES["too_long"][language], language, False, question=raw[:200]), previous
         prefix = ""
@@ -194,17 +218,35 @@ class Assistant:
         if foreign:
             language = "en"
             prefix = _MESSAGES["other_language"]["en"].format(name=foreign)
+        if _ABOUT_ME.search(q):  # orders or questions aimed at the assistant, not at the articles
+            return Answer(prefix + _MESSAGES["about_me"][language], language, False, question=q), previous
         frame, standalone = condense(q, language, previous)
+        if self.llm is not None and history:
+            rewritten = self.llm.condense(q, language, history)  # None on failure: the rules stand
+            if rewritten:
+                frame, standalone = analyse(rewritten, language), rewritten
         with self._lock.read():
             if not self.store.manifest.sources:
                 return Answer(_MESSAGES["no_index"][language], language, False, question=q), frame
-            answer = self._answer(frame, standalone, q)
+            try:
+                answer, evidence = self._answer(frame, standalone, q)
+            except Exception as exc:
+                if not self.settings.chroma_host or isinstance(exc, StoreError):
+                    raise
+                raise StoreError(  # the server died or hangs mid-session: name the setting, not an httpx error
+                    f"the Chroma server stopped answering (ASSISTANT_CHROMA_HOST={self.settings.chroma_host} "
+                    f"ASSISTANT_CHROMA_PORT={self.settings.chroma_port}): {type(exc).__name__}: {exc}") from exc
+        if self.llm is not None and evidence is not None:  # outside the lock: an ingest never waits on it
+            if prefix and on_delta is not None:
+                on_delta(prefix)
+            answer = self.llm.answer(frame, standalone, *evidence, answer, on_delta=on_delta)
         if prefix:
             answer = _with_prefix(answer, prefix)
         answer.timings["total"] = time.perf_counter() - started
         return answer, frame
 
-    def _answer(self, frame: QuestionFrame, standalone: str, asked: str) -> Answer:
+    def _answer(self, frame: QuestionFrame, standalone: str, asked: str) -> tuple[Answer, tuple | None]:
+        """The extractive answer, and the (segments, views) an LLM engine writes from."""
         t0 = time.perf_counter()
         qvec = self.retriever.embed_query(standalone)
         t1 = time.perf_counter()
@@ -227,13 +269,11 @@ class Assistant:
             timings["verify"] = time.perf_counter() - t3
             if verdict.ok:
                 extractive = Answer(text, answered=True, citations=citations, figures=list(verdict.figures), **base)
-                if self.llm is not None:
-                    return self.llm.answer(frame, standalone, passages, segments, views, extractive)
-                return extractive
+                return extractive, (segments, views)
             log.warning("extractive answer rejected by the verifier: %s", verdict.reason)
         closest = _closest(segments, views)
         text, citations = compose.render_refusal(frame, closest)
-        return Answer(text, answered=False, citations=citations, **base)
+        return Answer(text, answered=False, citations=citations, **base), (segments, views)
 
 
 def _detect(text: str) -> str:
@@ -246,6 +286,45 @@ def _closest(segments: list, views: dict[str, SourceView]) -> Candidate | None:
             view = views[seg.source_id]
             return Candidate(view, seg.similarity, seg.start, seg.end)
     return None
+
+
+def _streamed(run: Callable[[Callable[[str], None] | None], Answer], live: bool) -> Iterator[str | Answer]:
+    """Text deltas, then the Answer. With an LLM, the ask runs in a worker thread and its deltas are
+    yielded as they come; without one (or when nothing was streamed) the final text comes in word chunks."""
+    if not live:
+        answer = run(None)
+        yield from _word_chunks(answer.text)
+        yield answer
+        return
+    inbox: queue.Queue = queue.Queue()
+
+    def work() -> None:
+        try:
+            inbox.put((True, run(lambda delta: inbox.put((False, delta)))))
+        except BaseException as exc:  # noqa: BLE001 — re-raised in the caller's thread
+            inbox.put((True, exc))
+
+    threading.Thread(target=work, name="ask-stream", daemon=True).start()
+    streamed = False
+    while True:
+        done, item = inbox.get()
+        if not done:
+            streamed = True
+            yield item
+            continue
+        if isinstance(item, BaseException):
+            raise item
+        if not streamed:
+            yield from _word_chunks(item.text)
+        yield item
+        return
+
+
+def _word_chunks(text: str, parts: int = 6) -> Iterator[str]:
+    words = text.split(" ")
+    step = max(1, -(-len(words) // parts))
+    for i in range(0, len(words), step):
+        yield " ".join(words[i:i + step]) + (" " if i + step < len(words) else "")
 
 
 def _with_prefix(answer: Answer, prefix: str) -> Answer:
@@ -264,13 +343,19 @@ class Chat:
         self._frame: QuestionFrame | None = None
         self.language: Language | None = None
 
-    def ask(self, question: str) -> Answer:
-        answer, frame = self.assistant._ask(question, self._frame, self.language)
+    def ask(self, question: str, *, on_delta: Callable[[str], None] | None = None) -> Answer:
+        answer, frame = self.assistant._ask(question, self._frame, self.language, history=self.history,
+                                            on_delta=on_delta)
         if frame is not None and (answer.answered or frame.entities or frame.kind != "other"):
             self._frame = frame
         self.language = answer.language
         self.history.append(answer)
         return answer
+
+    def ask_stream(self, question: str) -> Iterator[str | Answer]:
+        """Text deltas (append them), then the final Answer, whose text replaces what was streamed
+        (an LLM draft the verifier rejects is replaced by the extractive answer)."""
+        return _streamed(lambda on_delta: self.ask(question, on_delta=on_delta), self.assistant.llm is not None)
 
     def reset(self) -> None:
         self.history.clear()
