@@ -76,6 +76,24 @@ class Ingestor:
 
     # ------------------------------------------------------------ public
     def build(self, rebuild: bool = False) -> IngestReport:
+        """A write that fails (read-only or full disk, Chroma refusing it) is a StoreError saying so;
+        the store then serves the last committed manifest, never a half-built one."""
+        previous = self.store.manifest
+        try:
+            return self._build(rebuild)
+        except Exception as exc:
+            try:
+                self.store.load_manifest()
+                self.store.load_bm25()
+            except Exception:  # noqa: BLE001  (unreadable too: keep what was served before)
+                self.store.manifest = previous
+            if isinstance(exc, StoreError) or not (isinstance(exc, OSError) or _is_chroma_error(exc)):
+                raise
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise StoreError(f"cannot write the index in {self.store.root} ({reason}); check that ASSISTANT_INDEX_DIR "
+                             "is writable and its disk has free space. The last committed index is kept.") from exc
+
+    def _build(self, rebuild: bool) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
         store = self.store
@@ -90,6 +108,16 @@ class Ingestor:
         report.errors.extend(str(e) for e in errors)
 
         new_generation = rebuild or manifest.embedder != self.embedder.identity or not manifest.generation
+        if not new_generation and manifest.sources:
+            # The manifest says what Chroma should hold; a store that was emptied, lost, or swapped
+            # (embedded -> server) must not leave an index that lists articles but finds nothing.
+            held, listed = store.chunks().count(), sum(e.chunks for e in manifest.sources.values())
+            if held < listed:
+                note = (f"the Chroma store holds {held} chunks where the manifest lists {listed} "
+                        "(a new, emptied or lost store?); it will be rebuilt from sources")
+                report.notes.append(note)
+                log.warning("%s", note)
+                new_generation = rebuild = True
         if new_generation:
             # Build beside the live generation; it is dropped only once the new manifest is committed.
             old = manifest
@@ -140,10 +168,13 @@ class Ingestor:
                 name = safe_upload_name(Path(path).name)
                 load_source(Path(path))  # validate before it enters sources/
                 target = self.settings.sources_dir / name
-                if not (target.exists() and target.read_bytes() == Path(path).read_bytes()):
-                    tmp = target.with_name(f".{name}.part")
-                    shutil.copyfile(path, tmp)
-                    tmp.replace(target)
+                twin = _same_bytes(self.settings.sources_dir, Path(path))
+                if twin:  # already in sources/, maybe under another name ("article (1).txt"): one source
+                    copied.append(twin)
+                    continue
+                tmp = target.with_name(f".{name}.part")
+                shutil.copyfile(path, tmp)
+                tmp.replace(target)
                 copied.append(name)
             except LoaderError as exc:
                 errors.append(str(exc))
@@ -218,6 +249,26 @@ class Ingestor:
         for path in (self.store.root / "texts").glob("*.txt"):
             if path.stem not in keep:
                 path.unlink(missing_ok=True)
+
+
+def _is_chroma_error(exc: BaseException) -> bool:
+    from chromadb.errors import ChromaError
+
+    return isinstance(exc, ChromaError)
+
+
+def _same_bytes(directory: Path, path: Path) -> str | None:
+    """The name of an article of `directory` whose bytes are exactly those of `path`, else None."""
+    size = path.stat().st_size
+    data: bytes | None = None
+    for other in sorted(directory.iterdir()):
+        if other.name.startswith(".") or other.name.endswith(".meta.json") or not other.is_file():
+            continue
+        if other.stat().st_size == size:
+            data = path.read_bytes() if data is None else data
+            if other.read_bytes() == data:
+                return other.name
+    return None
 
 
 def build_index(settings: IndexSettings | None = None, rebuild: bool = False, progress: bool = True) -> IngestReport:

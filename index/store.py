@@ -64,7 +64,7 @@ class Manifest:
                 raise ValueError(f"version {raw.get('version')!r}")
             sources = {k: SourceEntry(**v) for k, v in raw["sources"].items()}
             return cls(raw["embedder"], int(raw["dim"]), raw["generation"], raw.get("bm25_dir", ""), sources)
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
             raise StoreError(f"index manifest {path} is unreadable ({exc}); it will be rebuilt from sources") from exc
 
     def save(self, path: Path) -> None:
@@ -177,7 +177,7 @@ class IndexStore:
                 try:
                     (self.root / "chroma").mkdir(parents=True, exist_ok=True)
                     self._client = chromadb.PersistentClient(path=str(self.root / "chroma"), settings=chroma_settings)
-                except (OSError, ValueError, RuntimeError) as exc:
+                except Exception as exc:  # OSError, or Chroma's own errors ("attempt to write a readonly database")
                     raise StoreError(
                         f"cannot open the Chroma index in {self.root / 'chroma'} ({exc}); check ASSISTANT_INDEX_DIR"
                     ) from exc
@@ -355,9 +355,17 @@ def _http_client(settings: IndexSettings, chroma_settings: Any) -> Any:
     """Client/server mode; a server that is down fails fast with the setting to check, never a hang."""
     import chromadb
 
+    import httpx
+
     where = f"ASSISTANT_CHROMA_HOST={settings.chroma_host} ASSISTANT_CHROMA_PORT={settings.chroma_port}"
     try:
+        # chromadb's HTTP session has no timeout: a port that accepts but never answers would hang the
+        # constructor forever. Probe first with a bound, then bound every later request too.
+        httpx.get(f"http://{settings.chroma_host}:{settings.chroma_port}/api/v2/heartbeat", timeout=5.0)
         client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+        session = getattr(getattr(client, "_server", None), "_session", None)
+        if isinstance(session, httpx.Client):
+            session.timeout = httpx.Timeout(30.0, connect=5.0)
         client.heartbeat()
         return client
     except Exception as exc:  # chromadb raises several types for a refused connection  # noqa: BLE001
