@@ -1,14 +1,22 @@
-"""The app on a temp copy of the articles, served on 127.0.0.1, and a real headless Chromium."""
+"""The app on a temporary copy of the articles, served on 127.0.0.1, and a real headless Chromium
+(Debian's; Playwright's own browser download cannot work offline)."""
 from __future__ import annotations
 
 import shutil
 import socket
+import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+from index import settings as _settings  # noqa: F401  (offline environment first)
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
 ROOT = Path(__file__).resolve().parents[2]
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
 def _free_port() -> int:
@@ -19,56 +27,81 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def app_assistant(tmp_path_factory):
+    """The real engine on a private copy of sources/ and a fresh index (uploads never touch the project)."""
     from assistant import Assistant
 
     base = tmp_path_factory.mktemp("app")
-    shutil.copytree(ROOT / "sources", base / "sources")
+    shutil.copytree(ROOT / "sources", base / "sources", ignore=shutil.ignore_patterns(".*"))
     return Assistant(sources_dir=base / "sources", index_dir=base / "index")
 
 
 @pytest.fixture(scope="session")
-def app_url(app_assistant):
+def app_server(app_assistant):
+    """`build_demo` served on a free loopback port; yields (url, seconds from launch to the first page)."""
+    import urllib.request
+
     import app
 
     demo = app.build_demo(app_assistant)
     port = _free_port()
+    started = time.perf_counter()
     app.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
-    yield f"http://127.0.0.1:{port}/"
+    url = f"http://127.0.0.1:{port}/"
+    with urllib.request.urlopen(url, timeout=30) as response:
+        assert response.status == 200
+    served = time.perf_counter() - started
+    yield url, served
     demo.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(app_server) -> str:
+    return app_server[0]
 
 
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed: run `make browser` (apt-get install chromium)")
+        pytest.fail("Debian's chromium is not installed: `apt-get install chromium` (or `make browser`)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-quic"])
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
 
 
-@pytest.fixture
-def page(browser, app_url):
-    """A fresh browser context per test; any request leaving loopback is recorded and aborted."""
+def open_page(browser, url: str):
+    """A fresh browser context (a new Gradio session) on the app. Every request to a host other than
+    loopback is recorded in `page.outside_requests` and aborted."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     outside: list[str] = []
 
-    def guard(route):
-        url = route.request.url
-        if url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:")):
+    def is_local(address: str) -> bool:
+        parts = urlsplit(address)
+        return parts.scheme in ("data", "blob", "about") or parts.hostname in LOOPBACK
+
+    def guard(route) -> None:
+        if is_local(route.request.url):
             route.continue_()
         else:
-            outside.append(url)
+            outside.append(route.request.url)
             route.abort()
 
     context.route("**/*", guard)
-    pg = context.new_page()
-    pg.outside_requests = outside
-    pg.goto(app_url, wait_until="load")
-    pg.wait_for_selector("#question textarea", timeout=30000)
+    context.on("request", lambda r: None if is_local(r.url) else outside.append(r.url))
+    page = context.new_page()
+    page.outside_requests = outside
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    # "networkidle" never comes: Gradio keeps a heartbeat request open.
+    page.goto(url, wait_until="load")
+    page.wait_for_selector("#proof .proof", timeout=30000)
+    return page
+
+
+@pytest.fixture
+def page(browser, app_url):
+    pg = open_page(browser, app_url)
     yield pg
-    context.close()
+    pg.context.close()
