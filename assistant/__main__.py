@@ -11,14 +11,23 @@ app = typer.Typer(add_completion=False, help="Ask the articles, in French or Eng
 
 
 def _show(answer, as_json: bool) -> None:
+    """The answer and its citations; with an LLM configured, a notice (on stderr) when its answer was
+    replaced by the extractive one. --json: the whole Answer (engine, fallback_reason, timings...) plus
+    that notice."""
+    from assistant.llm import fallback_notice
+
+    notice = fallback_notice(answer.fallback_reason, answer.language)
     if as_json:
         data = asdict(answer)
+        data["notice"] = notice
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     typer.echo(answer.text)
     for c in answer.citations:
         where = f"{c.title}" + (f" — {c.publisher}" if c.publisher else "")
         typer.echo(f"  [{c.number}] {where} ({c.source_id}, {c.start}:{c.end})")
+    if notice:
+        typer.echo(f"  ({notice})", err=True)
 
 
 @app.command()

@@ -3,7 +3,8 @@
 The request's `model` selects the behaviour, so every test scripts its own model:
 - "slow": sleeps `slow_seconds` before replying (past the client's timeout);
 - "ratelimit": HTTP 429; "boom": HTTP 503;
-- any other name: `scripts[model]`, a reply string or a callable(request JSON) -> reply string.
+- any other name: `scripts[model]`, a reply string or a callable(request JSON) -> reply string;
+  a model in `no_stream` answers a streaming request with HTTP 400 (a server that cannot stream).
 POST /v1/chat/completions answers JSON, or SSE chunks (`data: {...}` ... `data: [DONE]`) when the request
 says "stream": true; POST /api/chat answers the same scripts the Ollama way (JSON, or NDJSON lines). GET /v1/models lists the scripted models. Every chat request is kept in `requests`.
 """
@@ -36,6 +37,7 @@ class FakeOpenAI:
         self.requests: list[dict] = []
         self.errors: list[BaseException] = []
         self.slow_seconds = slow_seconds
+        self.no_stream: set[str] = set()
         self._server: ThreadingHTTPServer | None = None
 
     # ---- lifecycle
@@ -69,6 +71,9 @@ class FakeOpenAI:
                     return
                 elif model == "boom":
                     self._json(503, {"error": {"message": "overloaded", "type": "server_error"}})
+                    return
+                elif model in fake.no_stream and body.get("stream"):
+                    self._json(400, {"error": {"message": "streaming is not supported", "type": "invalid_request"}})
                     return
                 elif model in fake.scripts:
                     script = fake.scripts[model]

@@ -13,8 +13,8 @@ import time
 import pytest
 
 from assistant.figures import parse_figures
-from assistant.llm import (SENTINEL, LLMEngine, LLMSettings, check_reply, llm_from_env, looks_like_instruction,
-                           resolve_llm)
+from assistant.llm import (SENTINEL, LLMEngine, LLMSettings, check_reply, fallback_notice, llm_from_env,
+                           looks_like_instruction, resolve_llm)
 from assistant.types import Answer
 from assistant.verify import own_words
 
@@ -233,6 +233,25 @@ def test_streamed_sentinel_is_not_shown(assistant, server) -> None:
     assert final.fallback_reason == "llm-declined" and "".join(deltas) == final.text  # the extractive text, in chunks
 
 
+def test_a_server_that_cannot_stream_still_answers(assistant, server) -> None:
+    server.no_stream.add("no-stream")
+    use(assistant, server, "no-stream", cite("xAI is valued at $18 billion [{n}].", VALUED_SPAN))
+    deltas, final = _drain(assistant.ask_stream(VALUED))
+    assert final.engine == "llm", final.fallback_reason
+    assert "".join(deltas) == final.text  # the verified answer, in chunks
+    assert [r.get("stream", False) for r in server.requests[-2:]] == [True, False]
+
+
+@pytest.mark.parametrize("model, reason", [("ratelimit", "llm-rate-limited"), ("boom", "llm-http-503"),
+                                           ("slow", "llm-timeout")])
+def test_streamed_failures_fall_back(assistant, server, model, reason) -> None:
+    expected = extractive(assistant, VALUED)
+    use(assistant, server, model, timeout=1.0)
+    deltas, final = _drain(assistant.ask_stream(VALUED))
+    assert final.engine == "extractive" and final.fallback_reason == reason
+    assert "".join(deltas) == final.text == expected.text
+
+
 def test_extractive_stream_is_the_final_text_in_chunks(assistant) -> None:
     assistant.llm = None
     deltas, final = _drain(assistant.ask_stream(VALUED))
@@ -370,3 +389,68 @@ def test_settings_from_the_environment(monkeypatch, server) -> None:
     monkeypatch.setenv("ASSISTANT_LLM", "gpt")
     with pytest.raises(ValueError, match="ASSISTANT_LLM"):
         llm_from_env()
+
+
+# ------------------------------------------------------------------ what users see: UI, CLI, notices
+
+
+def _turn(assistant, question):
+    """One UI turn through app.respond: (the streamed assistant messages, the final one, the proof HTML)."""
+    import app
+
+    shown, proof = [], None
+    for history, _chat, panel, _box in app.respond(assistant, question, [], None):
+        if history and history[-1]["role"] == "assistant":
+            shown.append(history[-1]["content"])
+        if isinstance(panel, str):
+            proof = panel
+    return shown[:-1], shown[-1], proof
+
+
+def test_ui_streams_the_llm_answer_and_labels_it(assistant, server) -> None:
+    use(assistant, server, "streams-ui", cite("According to the article, xAI is valued at $18 billion [{n}], a "
+                                              "figure its author doubts.", VALUED_SPAN))
+    partial, final, proof = _turn(assistant, VALUED)
+    plain = [re.sub(r"</?strong>", "", m) for m in partial]  # the draft grows as the model writes...
+    assert len(partial) >= 5 and all(b.startswith(a) for a, b in zip(plain, plain[1:])) and plain[0] == "According "
+    assert "$18 billion [1]" in re.sub(r"</?strong>", "", final)  # ...then the verified answer replaces it
+    assert "LLM answer, verified" in proof and "replaced" not in proof
+
+
+@pytest.mark.parametrize("model, reason", [("slow", "llm-timeout"), ("ratelimit", "llm-rate-limited")])
+def test_ui_shows_the_fallback_notice(assistant, server, model, reason) -> None:
+    expected = extractive(assistant, LOSS_FR)
+    use(assistant, server, model, timeout=1.0)
+    _partial, final, proof = _turn(assistant, LOSS_FR)
+    assert "1 milliard" in final and "Traceback" not in final
+    assert f"réponse du LLM remplacée par la réponse extractive ({reason})" in proof
+    assert expected.answered
+
+
+def test_cli_json_shows_engine_reason_and_notice(assistant, server, capsys) -> None:
+    import json
+
+    from assistant.__main__ import _show
+
+    use(assistant, server, "slow", timeout=1.0)
+    ans = assistant.ask(VALUED)
+    _show(ans, True)
+    data = json.loads(capsys.readouterr().out)
+    assert data["engine"] == "extractive" and data["fallback_reason"] == "llm-timeout"
+    assert data["notice"] == "Extractive answer: the LLM did not answer in time."
+    _show(ans, False)
+    out = capsys.readouterr()
+    assert out.out.startswith(ans.text) and "the LLM did not answer in time" in out.err
+    use(assistant, server, "grounded-cli", cite("xAI is valued at $18 billion [{n}].", VALUED_SPAN))
+    _show(assistant.ask(VALUED), True)
+    data = json.loads(capsys.readouterr().out)
+    assert data["engine"] == "llm" and data["fallback_reason"] == "" and data["notice"] == ""
+
+
+def test_fallback_notices() -> None:
+    assert fallback_notice("") == ""
+    assert fallback_notice("llm-http-503") == "Extractive answer: the LLM server answered with an error (HTTP 503)."
+    assert "limite de débit, HTTP 429" in fallback_notice("llm-rate-limited", "fr")
+    assert "injoignable" in fallback_notice("llm-unreachable (recent failure; retried after 15 s)", "fr")
+    assert fallback_notice("verifier: the figure '7 billion' is in no cited span").endswith(
+        "failed verification: the figure '7 billion' is in no cited span.")
