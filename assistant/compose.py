@@ -2,12 +2,14 @@
 re-ranked segments, then write the answer in the question's language with the exact quote."""
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from assistant.figures import format_figure, parse_figures
-from assistant.question import QuestionFrame, concepts, extract_entities, fold, mentions
+from assistant.question import (ATTRIBUTES, TIME_FRAMES, UNIT_SYNONYMS, QuestionFrame, concept_positions, concepts,
+                                extract_entities, fold, mentions)
 from assistant.quotes import quote
 from assistant.retrieval import Segment
 from assistant.types import Citation, Figure
@@ -17,6 +19,8 @@ MIN_FIGURE_SCORE = 0.80
 MIN_NAMES_SCORE = 0.80
 MIN_OTHER_SCORE = 0.86
 MAX_QUOTE_WORDS = 45
+GROUP_FIT_WEIGHT = 0.5
+NAMES_SENTENCES = 24  # sentences searched for names (a list is often in a sentence the embedder ranks low)
 
 
 @dataclass(frozen=True)
@@ -50,17 +54,61 @@ class Candidate:
 
 
 _UNIT_CONCEPTS = frozenset({"gpu", "users"})  # already enforced by the unit check
-_MONEY_ATTRIBUTES = frozenset({"raise", "valuation", "loss", "revenue", "spend", "reserve"})
+_TAIL_STOP = re.compile(r"[,;:]|\b(?:et|and|mais|but|while|tandis|whereas|alors que)\b")
+_YEAR_RX = re.compile(r"\b(?:19|20)\d{2}\b")
 
 
-def _attribute_fit(frame: QuestionFrame, clause_text: str) -> float:
-    """A clause about another money attribute than the question's (a loss when asked the valuation)
-    is about something else: penalised, across languages, through the shared concepts."""
-    asked = frame.concepts & _MONEY_ATTRIBUTES
-    stated = _concepts(clause_text) & _MONEY_ATTRIBUTES
-    if asked and stated and not (asked & stated):
-        return -0.05
-    return 0.0
+def _figure_attribute(text: str, fig: Figure, clause: tuple[int, int]) -> str:
+    """What a figure is (a raise, a valuation, a loss...): the attribute named nearest to it in its clause
+    ("évalué à environ 18 milliards" is a valuation even in a sentence about a funding round). Words just
+    before the figure bind tighter than words after it; beyond a few words nothing binds."""
+    best, best_d = "", 60.0
+    for pos, name in concept_positions(text[clause[0]:clause[1]]):
+        if name not in ATTRIBUTES:
+            continue
+        at = clause[0] + pos
+        d = (fig.start - at) if at < fig.start else 1.5 * (at - fig.end) if at >= fig.end else 0.0
+        if 0 <= d < best_d:
+            best, best_d = name, d
+    return best
+
+
+def _fits(frame: QuestionFrame, view: SourceView, sent_idx: int, fig: Figure, clause: tuple[int, int]) -> bool:
+    """Hard constraints of meaning between the question and a figure:
+    - the attribute: a question about a valuation is not answered by a loss, nor a founding year by a
+      loss deadline (when the text says what the figure is, and it is none of the question's);
+    - the time: a question about 2025 (or last year) is not answered by a statement about 2024 (or this
+      year), told in the sentence or, when the sentence names no year, in the one before it.
+    """
+    s, e = view.sentences[sent_idx]
+    sentence = view.text[s:e]
+    asked = frame.attributes
+    if asked:
+        own = _figure_attribute(view.text, fig, clause)
+        stated = _concepts(view.text[clause[0]:clause[1]]) & ATTRIBUTES
+        if own and own not in asked and not (own in ("spend", "raise") and "spend" in asked and "raise" in asked):
+            return False
+        if not own and stated and not asked & stated:
+            return False
+        if not (_concepts(sentence) & asked) and asked <= _EVENTS:
+            return False  # an event ("founded") the sentence never names
+    if frame.years and frame.kind != "year":
+        years = set(_YEAR_RX.findall(sentence))
+        if not years and sent_idx > 0:
+            ps, pe = view.sentences[sent_idx - 1]
+            years = set(_YEAR_RX.findall(view.text[ps:pe]))
+        if years and not years & set(frame.years):
+            return False
+    frames = frame.time_frames
+    stated_frames = _concepts(sentence) & TIME_FRAMES
+    if frames and stated_frames and not frames & stated_frames:
+        return False
+    if frames - {"this_year"} and not frames & stated_frames:
+        return False  # "next year" is not "d'ici 2025" nor an undated rate: the articles carry no date to tell
+    return True
+
+
+_EVENTS = frozenset({"founded"})
 
 
 def _other_subject(frame: QuestionFrame, clause_text: str) -> bool:
@@ -80,8 +128,6 @@ def _unit_ok(frame: QuestionFrame, fig: Figure, sentence_text: str) -> bool:
         if fig.unit == frame.unit:
             return True
         # A bare number counts what its sentence counts ("porter ce chiffre à un million" of GPUs).
-        from assistant.question import UNIT_SYNONYMS
-
         if fig.unit == "":
             nouns = {UNIT_SYNONYMS.get(w, w) for w in re.findall(r"\w+", fold(sentence_text))}
             return frame.unit in nouns
@@ -92,11 +138,13 @@ def _unit_ok(frame: QuestionFrame, fig: Figure, sentence_text: str) -> bool:
 
 
 def _entity_scope(frame: QuestionFrame, view: SourceView, sent_idx: int, clause: tuple[int, int]) -> float | None:
-    """How well the question's entities are the subject here: a bonus, or None when none of them is.
+    """How well the question's entities are the subject here: a bonus, or None when none of its subjects is.
 
     An entity counts when named in the clause (best), in the sentence, or — for a sentence that names
-    nobody ("l'entreprise ne prévoit que...") — when it is the last entity named just before. One entity
-    in scope is enough (a question may name a side party: "Meta ... Nvidia H100"); each adds to the bonus.
+    nobody ("l'entreprise ne prévoit que...") — when it is the last entity named just before. One subject
+    in scope is enough; side parties ("from Sequoia", "Nvidia GPUs") only add to the bonus. A subject named
+    only as one member of a list ("notamment Lightspeed, Sequoia Capital et Tribe Capital") does not own
+    the sentence's figure: the figure is the group's.
     """
     if not frame.entities:
         return 0.0
@@ -104,19 +152,43 @@ def _entity_scope(frame: QuestionFrame, view: SourceView, sent_idx: int, clause:
     sentence = view.text[s:e]
     clause_text = view.text[clause[0]:clause[1]]
     bonus = 0.0
-    found = 0
+    subject_found = False
     for entity in frame.entities:
-        if mentions(clause_text, entity):
-            bonus += 0.04
-            found += 1
-        elif mentions(sentence, entity):
-            bonus += 0.02
-            found += 1
-        elif _antecedent(view, sent_idx) == fold(entity):
-            found += 1
-    if not found:
+        in_clause, in_sentence = bool(mentions(clause_text, entity)), bool(mentions(sentence, entity))
+        found = in_clause or in_sentence or _antecedent(view, sent_idx) == fold(entity)
+        if found and entity in frame.subjects and in_sentence and _side_party(sentence, entity):
+            continue
+        bonus += 0.03 if in_clause or in_sentence else 0.0
+        subject_found |= found and entity in frame.subjects
+    if not subject_found:
         return None
     return bonus / len(frame.entities)
+
+
+def _side_party(sentence: str, entity: str) -> bool:
+    """Every mention of `entity` in the sentence is a side party: one item of a list of names
+    ("notamment Lightspeed, Sequoia Capital et Tribe Capital": the figure is the group's) or a companion
+    ("OpenAI, avec son partenaire Microsoft, vise 10 millions de GPU": the figure is OpenAI's)."""
+    lists = [g for g in _name_groups(sentence) if _is_list(sentence, g)]
+    spots = mentions(sentence, entity)
+    folded = fold(sentence)
+    return bool(spots) and all(any(g[0][0] <= p <= g[-1][0] for g in lists) or _COMPANION.search(folded[max(0, p - 40):p])
+                               for p in spots)
+
+
+_COMPANION = re.compile(r"(?:\b(?:avec|with|aupres de|de la part de|together with|alongside|aux cotes de)"
+                        r"(?:\s+(?:son|sa|ses|leur|leurs|its|their|his|her|le|la|les|l'|the))?"
+                        r"(?:\s+(?:partenaires?|partners?|allies?|allie))?)\s*$")
+
+
+def _is_list(sentence: str, group: list[tuple[int, str]]) -> bool:
+    """Three names or more, or two joined by a conjunction: "Meta, Mark Zuckerberg" is an apposition."""
+    if len(group) >= 3:
+        return True
+    if len(group) == 2:
+        (p0, n0), (p1, _) = group
+        return bool(re.search(r"\b(?:et|and|ou|or)\b|&", sentence[p0 + len(n0):p1]))
+    return False
 
 
 def _antecedent(view: SourceView, sent_idx: int) -> str:
@@ -141,10 +213,17 @@ def _stems(text: str) -> frozenset[str]:
 
 
 def _lexical(frame: QuestionFrame, text: str) -> float:
-    """Shared stems (same language) and shared concepts (either language) with the question."""
+    """Shared stems (same language) and shared concepts (either language) with the question; a word that
+    carries two of the question's concepts ("investissements": invest, spend) counts once."""
     overlap = len(_stems(" ".join(frame.focus)) & _stems(text))
-    shared = len(frame.concepts & _concepts(text))
+    hits = [(pos, name) for pos, name in _concept_positions(text) if name in frame.concepts]
+    shared = min(len({name for _, name in hits}), len({pos for pos, _ in hits}))
     return min(0.06, 0.02 * overlap) + min(0.09, 0.03 * shared)
+
+
+@lru_cache(maxsize=8192)
+def _concept_positions(text: str) -> tuple[tuple[int, str], ...]:
+    return tuple(concept_positions(text))
 
 
 @lru_cache(maxsize=8192)
@@ -152,7 +231,8 @@ def _concepts(text: str) -> frozenset[str]:
     return concepts(text)
 
 
-def choose_figure(frame: QuestionFrame, segments: list[Segment], views: dict[str, SourceView]) -> Candidate | None:
+def choose_figure(frame: QuestionFrame, segments: list[Segment], views: dict[str, SourceView],
+                  trace: list | None = None) -> Candidate | None:
     sims = {(g.source_id, g.start, g.end): g for g in segments}
     best: Candidate | None = None
     for seg in segments:
@@ -165,26 +245,34 @@ def choose_figure(frame: QuestionFrame, segments: list[Segment], views: dict[str
         for k, fig in enumerate(figures):
             if not _unit_ok(frame, fig, sentence):
                 continue
+            if frame.kind == "year" and fig.text.strip() in frame.years:
+                continue  # the year the question names is not its answer
             clause = _clause_of(view, seg.sent_idx, fig.start)
             clause_seg = sims.get((seg.source_id, clause[0], clause[1]))
             clause_sim = clause_seg.similarity if clause_seg else seg.similarity
             scope = _entity_scope(frame, view, seg.sent_idx, clause)
             clause_text = view.text[clause[0]:clause[1]]
-            if scope is None or _other_subject(frame, clause_text):
+            if scope is None or _other_subject(frame, clause_text) or not _fits(frame, view, seg.sent_idx, fig, clause):
                 continue
             # The words that lead up to this figure from the previous one ("... et viserait à porter
             # ce chiffre à un million"): concepts there belong to this figure, not its neighbour.
             lead_from = max(clause[0], figures[k - 1].end if k else clause[0])
-            tail = re.match(r"(?:\W*\w+){0,3}", view.text[fig.end:min(clause[1], figures[k + 1].start if k + 1 < len(figures) else clause[1])])
-            local = len((frame.concepts - _UNIT_CONCEPTS) & _concepts(view.text[lead_from:fig.end + (tail.end() if tail else 0)]))
+            # ...and the words after it, to the end of the clause or, when another figure follows, up to
+            # the conjunction that leads to it.
+            nxt = figures[k + 1].start if k + 1 < len(figures) else clause[1]
+            after = view.text[fig.end:min(clause[1], nxt)]
+            stop = _TAIL_STOP.search(after) if nxt < clause[1] else None
+            near = _concepts(view.text[lead_from:fig.end + (stop.start() if stop else len(after))])
+            local = len((frame.concepts - _UNIT_CONCEPTS) & near)
             score = (0.5 * seg.similarity + 0.5 * clause_sim + scope + _lexical(frame, clause_text)
-                     + _attribute_fit(frame, clause_text) + min(0.06, 0.03 * local))
+                     + min(0.09, 0.03 * local))
             if frame.per:
                 score += 0.05 if fig.per == frame.per else -0.05
             if frame.years:
                 score += 0.04 if any(y in sentence for y in frame.years) else -0.04
-            if frame.kind == "year" and fig.text.strip() in frame.years:
-                continue  # the year the question names is not its answer
+            if trace is not None:
+                trace.append((round(score, 4), fig.text, f"seg={seg.similarity:.3f} clause={clause_sim:.3f} scope={scope:.3f} "
+                              f"lex={_lexical(frame, clause_text):.3f} local={local}", view.text[clause[0]:clause[1]][:70]))
             if best is None or score > best.score:
                 qs, qe = _quote_span(view, seg.sent_idx, clause, frame)
                 if frame.kind == "count" and not fig.unit:
@@ -217,94 +305,215 @@ def _quote_span(view: SourceView, sent_idx: int, clause: tuple[int, int], frame:
 
 # ---------------------------------------------------------------- names
 
-# Cues in the text that a name answers a kind of "who" question (bilingual, by concept).
-_ROLE_CUES = {
-    "report": ("rapport", "rapporte", "selon", "reported", "according", "report", "revele", "revealed"),
-    "invest": ("investisseur", "investi", "financement", "provenant", "notamment", "investor", "funding", "including"),
-    "lead": ("pdg", "ceo", "dirigeant", "directeur", "fondateur", "founder", "chief", "patron"),
-    "partner": ("partenaire", "partner", "partenariat"),
-}
-_QUESTION_ROLES = {
-    "report": ("rapport", "report", "selon", "according", "source", "media", "journal", "newspaper", "outlet", "publi", "revel", "reveal"),
-    "invest": ("invest", "financ", "fund", "back", "bailleur", "apport"),
-    "lead": ("pdg", "ceo", "dirig", "direct", "lead", "head", "patron", "boss", "run", "fond", "found", "chief"),
-    "partner": ("partenaire", "partner"),
-}
+# Words a capitalised token can be without being a name (sentence starts, titles, acronyms of the domain).
+_COMMON_CAPS = frozenset(fold(w) for w in """Le La Les L Un Une Des Du De D Ce Cet Cette Ces Cela Ceci Et Mais Ou Donc Or Ni
+Car En Au Aux Pour Par Selon Comme Il Elle Ils Elles Je Tu On Nous Vous Son Sa Ses Leur Leurs Quoi Qui Que Alors Peut
+Peut-être Ensuite Premièrement Deuxièmement Enfin Face Pourquoi Comment Quand Où Si Même Tout Tous Toute Toutes Dans
+Sur Sous Avec Sans Chez Entre Vers Depuis Après Avant Pendant Ainsi Aussi Toujours Déjà Encore Certes Voici Voilà
+Des Opinions Source Découvrez Ajouter Est-ce Ces The A An And But Or In On At For As It Its This That These Those
+We You He She They His Her Their If When While Why How What Which Who According IA AI LLM LLMs GPU GPUs PDG CEO VR RV
+USD EUR""".split())
+_NAME_TOKEN = re.compile(r"[\w&][\w&'’.-]*")
+_LIST_CUE = re.compile(r"(?:notamment|including|such as|comme|tels? que|telles? que|like|dont|parmi lesquels|among them)"
+                       r"\W*$")
+_BY_CUE = re.compile(r"(?:\bpar|\bselon|\bby|according to|\brapporte|\breports?|\brapport de|\bsource\s*:)\W*(?:le |la |les |l'|the )?$")
+_OF_CUE = re.compile(r"(?:\bde|\bd['’]|\bof|\bfrom|\bdu|\bdes)\s*$")
 
 
-_NAME_RUN = re.compile(r"[A-Z][\w&'’.-]*(?:\s+(?:[A-Z][\w&.-]*|and\s+Co\.?))*|[a-z]+[A-Z]\w*")
+def _is_name_token(tok: str) -> bool:
+    if not tok or not (tok[0].isupper() or (tok[0].islower() and any(c.isupper() for c in tok[1:]))):
+        return False
+    return fold(tok.rstrip(".,;:")) not in _COMMON_CAPS
 
 
 def _names_in(text: str) -> list[tuple[int, str]]:
-    """Runs of capitalised words (and camel-case names like xAI) with their offsets."""
-    return [(m.start(), m.group().rstrip(".’'")) for m in _NAME_RUN.finditer(text)]
+    """Names with their offsets: runs of capitalised tokens (and camel-case brands like xAI, kept apart),
+    joined by single spaces or "and Co."; domain acronyms (IA, GPU) and common words break a run."""
+    runs: list[tuple[int, str]] = []
+    start, parts, end = -1, [], -1
+    for m in _NAME_TOKEN.finditer(text):
+        tok, at = m.group().rstrip(".,;:’'"), m.start()
+        elided = re.match(r"^(?:[ldjmnstc]|qu)['’](?=\w)", tok, re.IGNORECASE)
+        if elided:  # "d’Elon Musk", "qu'OpenAI": the name after the elided word
+            tok, at = tok[elided.end():], at + elided.end()
+        gap = text[end:at] if end >= 0 else ""
+        if _is_name_token(tok) and not any(c.isdigit() for c in tok):  # H100, GPT-4: designations, not names
+            brand = tok[0].islower()
+            if parts and gap == " " and not brand and not (parts[-1][0].islower() and parts[-1] not in ("and", "&")):
+                parts.append(tok)
+            else:
+                if parts:
+                    runs.append((start, " ".join(parts)))
+                start, parts = at, [tok]
+            end = at + len(tok)
+        elif parts and fold(tok) in ("and", "&") and text[m.end():m.end() + 4].startswith(" Co"):
+            parts.append(tok)
+            end = m.end()
+        elif parts and tok == "Co" and parts[-1] in ("and", "&"):
+            parts.append(tok + ".")
+            end = m.end()
+        else:
+            if parts:
+                runs.append((start, " ".join(parts)))
+            parts, end = [], -1
+    if parts:
+        runs.append((start, " ".join(parts)))
+    return runs
 
 
-def choose_names(frame: QuestionFrame, segments: list[Segment], views: dict[str, SourceView]) -> Candidate | None:
+def is_title(text: str) -> bool:
+    """A headline in title case ("Entre Pertes Astronomiques et Levées de Fonds"): its capitals name nothing."""
+    if re.search(r"[.:!?…»”]\s*$", text):
+        return False  # headlines carry no final punctuation
+    words = [w for w in re.findall(r"[^\W\d_]{4,}", text)][1:]
+    return len(words) >= 3 and sum(w[0].isupper() for w in words) / len(words) > 0.5
+
+
+def _name_groups(text: str) -> list[list[tuple[int, str]]]:
+    """Names coordinated into lists: "OpenAI, Anthropic et Google", "ChatGPT ou Gemini"."""
+    groups: list[list[tuple[int, str]]] = []
+    if is_title(text):
+        return groups
+    for pos, name in _names_in(text):
+        if groups:
+            prev_pos, prev = groups[-1][-1]
+            between = text[prev_pos + len(prev):pos]
+            if re.fullmatch(r"\s*(?:,|et|and|ou|or|&|,\s*et|,\s*and|,\s*ou|,\s*or)\s*", between):
+                groups[-1].append((pos, name))
+                continue
+        groups.append([(pos, name)])
+    # Two names joined by a comma only are an apposition ("Bloomberg, xAI, la startup"), not a list.
+    return [g for group in groups for g in ([group] if len(group) != 2 or _is_list(text, group) else
+                                             [[group[0]], [group[1]]])]
+
+
+_PLURAL_ASK = re.compile(r"\b(?:quels|quelles|lesquels|lesquelles)\b|\b(?:which|what)\s+(?:\w+\s+){0,2}\w+s\b"
+                         r"|\bwho (?:are|were)\b|\bqui sont\b")
+_SINGULAR_ASK = re.compile(r"\b(?:quel|quelle)\s+(?!sont\b)\w+|\b(?:which|what)\s+(?:\w+\s+)?(?:company|firm|maker|"
+                           r"chipmaker|newspaper|outlet|partner|person|model|chatbot|bank|fund|investor)\b"
+                           r"|\bwho (?:is|was)\b|\bqui est\b|\bwhose\b|\ba qui\b|\bcomment s'appelle\b")
+_WHOSE = re.compile(r"\bwhose\b|\ba qui\b|\bde qui\b|\bde quelle\b|\bde quel\b|\bbelong")
+_WHO_REPORTED = frozenset({"report"})
+# Words that make a name an organisation ("Sequoia Capital", "Lightspeed Venture Partners"): the answer
+# type of questions about investors, funds, companies.
+_ORG_DESIGNATORS = frozenset(fold(w) for w in """Capital Partners Ventures Venture Fund Funds Group Groupe Holdings
+Holding Investments Investment Management Bank Banque Inc Corp Corporation Ltd LLC SA SAS AG GmbH Technologies Labs
+Associates Advisors Partenaires""".split())
+_ORG_ASK = frozenset({"invest"})
+_ORG_HEADS = re.compile(r"\b(?:fonds|funds?|investisseurs?|investors?|backers?|societes?|companies|company|firms?|"
+                        r"entreprises?|banques?|banks?|groupes?)\b")
+
+
+def choose_names(frame: QuestionFrame, segments: list[Segment], views: dict[str, SourceView],
+                 trace: list | None = None) -> Candidate | None:
+    """Classic factoid QA over the best sentences: every list of names not in the question is a candidate,
+    scored by its sentence's similarity, its closeness to the words the question shares with the sentence
+    (concepts in either language, stems, the question's entities), and the construction it sits in."""
     q = fold(frame.text)
-    # The asked role is the one named first ("Quel journal a rapporté l'accord de financement ?": report,
-    # not invest): the role word follows the question word.
-    first_at = {r: min((q.find(c) for c in cues if c in q), default=-1) for r, cues in _QUESTION_ROLES.items()}
-    roles = sorted((r for r, pos in first_at.items() if pos >= 0), key=lambda r: first_at[r])[:1]
+    plural = bool(_PLURAL_ASK.search(q)) and not re.search(r"\bwho (?:is|was)\b|\bqui est\b", q)
+    singular = not plural and bool(_SINGULAR_ASK.search(q))
+    whose = bool(_WHOSE.search(q))
+    org_asked = bool(frame.concepts & _ORG_ASK) or bool(_ORG_HEADS.search(q))
     exclude = {fold(e) for e in frame.entities}
+    question_stems = _stems(" ".join(frame.focus))
+    sims = {(g.source_id, g.start, g.end): g for g in segments}
     best: Candidate | None = None
-    for seg in segments:
-        if not seg.is_sentence:
-            continue
+    for seg in [g for g in segments if g.is_sentence][:NAMES_SENTENCES]:
         view = views[seg.source_id]
         s, e = view.sentences[seg.sent_idx]
         sentence = view.text[s:e]
         scope = _entity_scope(frame, view, seg.sent_idx, (s, e))
-        if scope is None:
+        in_source = any(mentions(view.text, ent) for ent in frame.subjects)
+        # A lead-in ("Comme le rapporte le Financial Times :") is about what it introduces: read it
+        # together with the next sentence, and let that one's closeness to the question count.
+        context, similarity = sentence, seg.similarity
+        if sentence.rstrip().endswith(":") and seg.sent_idx + 1 < len(view.sentences):
+            ns, ne = view.sentences[seg.sent_idx + 1]
+            context = view.text[s:ne]
+            following = sims.get((seg.source_id, ns, ne))
+            if following is not None:
+                similarity = max(similarity, following.similarity)
+            then = _entity_scope(frame, view, seg.sent_idx + 1, (ns, ne))
+            if then is not None:
+                scope = max(scope or 0.0, then)
+        if scope is None and not (in_source and frame.subjects):
+            continue  # the question's subject is nowhere near (a source that never names it)
+        groups = []
+        for group in _name_groups(sentence):
+            kept = [(p, n) for p, n in group if not any(fold(n) in x or x in fold(n) for x in exclude)
+                    and not _echoes_question(n, question_stems)]
+            if kept:
+                groups.append(kept)
+        if not groups:
             continue
-        names = []
-        for pos, name in _names_in(sentence):
-            if pos == 0 or fold(name) in exclude or any(fold(name) in x or x in fold(name) for x in exclude):
-                continue  # sentence-initial capital is not a name signal; the question's own entities are not answers
-            if fold(name).split()[0] in _COMMON_CAPS:
-                continue
-            names.append((pos, name))
-        if not names:
-            continue
-        # Names the question's role points at: the list right after a cue word of that role; with
-        # several cues, the one nearest the question's own entity ("OpenAI, avec son partenaire Microsoft").
-        folded = fold(sentence)
-        cue_positions = [m.end() for r in roles for c in _ROLE_CUES[r] for m in re.finditer(re.escape(c), folded)]
-        anchors = [p for ent in frame.entities for p in mentions(sentence, ent)]
-        # A cue counts only when a name follows it closely ("publié par Bloomberg", "PDG de Meta, Mark").
-        cue_positions = [c for c in cue_positions if any(0 <= p - c <= 40 for p, _ in names)]
-        if cue_positions:
-            cue = min(cue_positions, key=lambda c: min((abs(c - a) for a in anchors), default=c))
-            chosen = _group_after(sentence, names, cue)
-        else:
-            chosen = _group_after(sentence, names, 0)
-        # A sentence without a cue of the asked role ("who reported") is a weaker witness.
-        role_bonus = (0.05 if cue_positions else -0.05) if roles else 0.0
-        score = seg.similarity + scope + role_bonus + _lexical(frame, sentence)
-        if chosen and (best is None or score > best.score):
-            best = Candidate(view, score, s, e, names=chosen)
+        anchors = _anchors(frame, context, question_stems, [(p, n) for g in groups for p, n in g])
+        ent_anchors = [(p, p + len(ent)) for ent in frame.entities for p in mentions(context, ent)]
+        sentence_score = similarity + (scope if scope is not None else -0.03) + _lexical(frame, context)
+        first = _names_in(sentence)[:1]
+        if first and any(fold(first[0][1]) == fold(ent) for ent in frame.subjects):
+            sentence_score += 0.03  # the question's subject is the sentence's first-named, most salient one
+        for group in groups:
+            g0, g1 = group[0][0], group[-1][0] + len(group[-1][1])
+            # Each word the question names that stands close to the candidate is one more witness.
+            near = sum(0.05 * math.exp(-min(_gap(g0, g1, a) for a in spans) / 30) for spans in anchors)
+            ent_dist = min((_gap(g0, g1, a) for a in ent_anchors), default=300)
+            before = fold(sentence[max(0, g0 - 30):g0])
+            fit = min(0.1, near) + 0.06 * math.exp(-ent_dist / 40)
+            if plural and len(group) >= 2 or singular and len(group) == 1:
+                fit += 0.03
+            if plural and _LIST_CUE.search(before):
+                fit += 0.03
+            if whose and _OF_CUE.search(before):
+                fit += 0.04
+            if org_asked and any(set(fold(n).split()) & _ORG_DESIGNATORS for _, n in group):
+                fit += 0.05
+            if frame.concepts & _WHO_REPORTED and _BY_CUE.search(before):
+                fit += 0.04
+            # The sentence must be about the question; the group's fit picks among the names in it and
+            # counts for less across sentences (closeness in characters is only a proxy for syntax).
+            score = sentence_score + GROUP_FIT_WEIGHT * fit
+            if trace is not None:
+                trace.append((round(score, 4), round(sentence_score, 4), round(fit, 3), ent_dist,
+                              [n for _, n in group], sentence[:60]))
+            if best is None or score > best.score:
+                best = Candidate(view, score, s, e, names=[n for _, n in group])
     if best is None or best.score < MIN_NAMES_SCORE:
         return None
     return best
 
 
-_COMMON_CAPS = frozenset(fold(w) for w in """Le La Les Un Une Des Ce Cette Ces Et Mais Ou En Au Aux Pour Par Selon Comme Il Elle Ils
-Je On Nous Vous Quoi Alors Peut Cela Ensuite Premièrement Face The A An And But In On For As It This That IA AI LLM GPU GPUs
-PDG CEO Source""".split())
+def _echoes_question(name: str, question_stems: frozenset[str]) -> bool:
+    """A capitalised word the question itself uses ("H100" in "GPU Nvidia H100") is not an answer."""
+    return bool(_stems(name)) and _stems(name) <= question_stems
 
 
-def _group_after(sentence: str, names: list[tuple[int, str]], cue: int) -> list[str]:
-    """The first list of names after the cue: names joined only by ',', 'et', 'and', '&'."""
-    after = [(p, n) for p, n in names if p >= cue] or names
-    group = [after[0]]
-    for pos, name in after[1:]:
-        prev_pos, prev = group[-1]
-        between = sentence[prev_pos + len(prev):pos]
-        if re.fullmatch(r"\s*(,|et|and|&|,\s*et|,\s*and)\s*", between):
-            group.append((pos, name))
-        else:
-            break
-    return [n for _, n in group]
+def _gap(g0: int, g1: int, span: tuple[int, int]) -> int:
+    """Characters between a candidate [g0, g1) and an anchor span (0 when they touch or overlap)."""
+    a0, a1 = span
+    return max(0, a0 - g1, g0 - a1)
+
+
+def _anchors(frame: QuestionFrame, sentence: str, question_stems: frozenset[str],
+             names: list[tuple[int, str]]) -> list[list[tuple[int, int]]]:
+    """Spans in the sentence of each word the question talks about (by concept, either language, or by
+    stem), outside the candidate names; one entry per distinct word of the question."""
+    inside = [(p, p + len(n)) for p, n in names]
+    found: dict[str, set[tuple[int, int]]] = {}
+    for pos, name in concept_positions(sentence):
+        if name in frame.concepts:
+            word = re.match(r"[\w'’-]+", sentence[pos:])
+            found.setdefault(name, set()).add((pos, pos + (word.end() if word else 1)))
+    for m in re.finditer(r"\w+", sentence):
+        if len(m.group()) > 3:
+            for stem in _stems(m.group()) & question_stems:
+                found.setdefault("stem:" + stem, set()).add((m.start(), m.end()))
+    # A word that carries two concepts ("investissements": invest and spend) is still one witness.
+    by_spans: dict[frozenset, list[tuple[int, int]]] = {}
+    for spans in found.values():
+        kept = sorted(sp for sp in spans if not any(a <= sp[0] < b for a, b in inside))
+        if kept:
+            by_spans.setdefault(frozenset(kept), kept)
+    return list(by_spans.values())
 
 
 def choose_passage(frame: QuestionFrame, segments: list[Segment], views: dict[str, SourceView]) -> Candidate | None:
@@ -314,6 +523,8 @@ def choose_passage(frame: QuestionFrame, segments: list[Segment], views: dict[st
             continue
         view = views[seg.source_id]
         s, e = view.sentences[seg.sent_idx]
+        if view.text[s:e].rstrip().endswith("?") or is_title(view.text[s:e]):
+            continue  # a heading or a question of the article's own answers nothing
         scope = _entity_scope(frame, view, seg.sent_idx, (s, e))
         if scope is None:
             continue

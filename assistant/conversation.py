@@ -2,6 +2,7 @@
 
 "How many GPUs does Meta run?" + "And OpenAI?"  -> "How many GPUs does OpenAI run?"
 "Combien xAI a-t-elle levé ?" + "Et sa valorisation ?" -> the new attribute, about xAI.
+"Combien de GPU Meta fait-elle tourner ?" + "Et combien veut-elle en avoir bientôt ?" -> still GPUs, still Meta.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def condense(turn: str, language: str, previous: QuestionFrame | None) -> tuple[
     short = len(words) <= 6
     elliptic = bool(_FOLLOW_START.search(turn)) or short
     if frame.entities and frame.kind == "other" and elliptic:
-        # Same question, another subject.
+        # Same question, another subject: "And OpenAI?", "Et Tesla ?".
         text = previous.text
         if previous.entities:
             for old in previous.entities:
@@ -37,18 +38,24 @@ def condense(turn: str, language: str, previous: QuestionFrame | None) -> tuple[
         else:
             text = f"{text} {' '.join(frame.entities)}"
         inherited = replace(previous, text=text, language=frame.language, entities=frame.entities,
-                            years=frame.years or previous.years, focus=tuple(dict.fromkeys(previous.focus + frame.focus)))
+                            subjects=frame.subjects, years=frame.years or previous.years,
+                            focus=tuple(dict.fromkeys(previous.focus + frame.focus)))
         return inherited, text
     refers_back = any(w in _PRONOUNS or w.startswith(("l'", "sa", "son", "ses")) for w in words)
     if not frame.entities and previous.entities and (refers_back or elliptic):
-        kind_from = frame if frame.kind != "other" else previous
-        # A pronoun points at one antecedent: the previous question's first-named entity, its subject.
-        subject = previous.entities[:1]
-        text = f"{turn} ({subject[0]})"
-        inherited = replace(kind_from, text=text if kind_from is frame else f"{previous.text} {turn}",
-                            language=frame.language, entities=subject,
-                            years=frame.years or (previous.years if kind_from is previous else ()),
-                            per=frame.per or (previous.per if kind_from is previous else ""),
-                            focus=tuple(dict.fromkeys(frame.focus + previous.focus)))
+        # A pronoun points at one antecedent: the previous question's subject.
+        subject = (previous.subjects or previous.entities)[:1]
+        if frame.kind == "other":
+            base = replace(previous, text=f"{previous.text} {turn}", years=previous.years, per=previous.per)
+        elif not frame.explicit and previous.kind in ("count", "duration"):
+            # "Et combien veut-elle en avoir bientôt ?": a bare "combien" keeps counting the same thing.
+            base = replace(frame, kind=previous.kind, unit=previous.unit, text=f"{turn} ({subject[0]})")
+        else:
+            base = replace(frame, text=f"{turn} ({subject[0]})")
+        inherited = replace(base, language=frame.language, entities=subject, subjects=subject,
+                            years=frame.years or base.years, per=frame.per or base.per,
+                            focus=tuple(dict.fromkeys(frame.focus + previous.focus)),
+                            concepts=frame.concepts | (previous.concepts if frame.kind == "other" else frozenset()),
+                            attributes=frame.attributes or (previous.attributes if frame.kind == "other" else frozenset()))
         return inherited, inherited.text
     return frame, turn

@@ -23,7 +23,7 @@ from assistant.conversation import condense
 from assistant.figures import parse_figures
 from assistant.language import detect_language, other_language
 from assistant.llm import resolve_llm
-from assistant.question import QuestionFrame, analyse
+from assistant.question import QuestionFrame, analyse, without_reference
 from assistant.retrieval import HybridRetriever
 from assistant.types import Answer, Language, Passage
 from assistant.verify import verify
@@ -121,6 +121,7 @@ class Assistant:
         self.llm = resolve_llm(llm)  # "env": ASSISTANT_LLM (off unless set); or an LLMEngine, None
         self._lock = _ReadWriteLock()
         self._views: dict[tuple[str, str], SourceView] = {}
+        self._title_vectors: dict[tuple[str, str], Any] = {}
         self.last_report: IngestReport | None = None
         self._warm_up()
         if auto_build:
@@ -191,6 +192,21 @@ class Assistant:
             self._views[key] = view
         return view
 
+    def _source_meant(self, reference: str, margin: float = 0.02) -> str | None:
+        """The source whose title best matches the user's words for it ("the article on xAI's losses"),
+        when it stands clearly above the others (titles are embedded once per source version)."""
+        entries = list(self.store.manifest.sources.values())
+        if len(entries) < 2:
+            return None
+        missing = [e for e in entries if (e.source_id, e.content_hash) not in self._title_vectors]
+        if missing:
+            vecs = self.embedder.encode_passages([e.title for e in missing])
+            self._title_vectors.update({(e.source_id, e.content_hash): v for e, v in zip(missing, vecs)})
+        ref = self.embedder.encode_queries([reference])[0]
+        scored = sorted(((float(self._title_vectors[(e.source_id, e.content_hash)] @ ref), e.source_id)
+                         for e in entries), reverse=True)
+        return scored[0][1] if scored[0][0] - scored[1][0] >= margin else None
+
     # ------------------------------------------------------------ questions
     def chat(self) -> "Chat":
         return Chat(self)
@@ -250,8 +266,13 @@ class Assistant:
         t0 = time.perf_counter()
         qvec = self.retriever.embed_query(standalone)
         t1 = time.perf_counter()
-        passages = self.retriever.retrieve_passages(standalone, query_vec=qvec, top_k=self.top_k)
+        passages = self.retriever.candidate_pool(standalone, qvec, top_k=self.top_k)
         segments = self.retriever.segments(passages, qvec)
+        if frame.article_ref:  # the user named the article: answer from it
+            meant = self._source_meant(frame.article_ref)
+            if meant is not None:
+                asked = self.retriever.embed_query(without_reference(standalone, frame.article_ref))
+                segments = self.retriever.source_segments(meant, asked)
         views = {sid: self._view(sid) for sid in {p.source_id for p in passages} | {g.source_id for g in segments}}
         t2 = time.perf_counter()
         if frame.kind == "names":
@@ -281,9 +302,13 @@ def _detect(text: str) -> str:
 
 
 def _closest(segments: list, views: dict[str, SourceView]) -> Candidate | None:
+    """The passage a refusal points to: the closest sentence that is neither a heading nor a question."""
     for seg in segments:
         if seg.is_sentence:
             view = views[seg.source_id]
+            text = view.text[seg.start:seg.end]
+            if text.rstrip().endswith("?") or compose.is_title(text):
+                continue
             return Candidate(view, seg.similarity, seg.start, seg.end)
     return None
 

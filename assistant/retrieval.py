@@ -107,6 +107,20 @@ class HybridRetriever(BaseRetriever):
                                text[int(m["start"]):int(m["end"])], float(scores[row_id])))
         return out
 
+    def candidate_pool(self, question: str, query_vec: np.ndarray, top_k: int | None = None,
+                       lexical_extra: int = 3) -> list[Passage]:
+        """The passages the answer is chosen from: the hybrid ranking's top_k, plus the best BM25 chunks it
+        left out. The fused rank is tuned for where the gold lands first; the pool is tuned for recall (an
+        exact word the embedder under-weights, like a product name), and the sentence re-rank decides."""
+        passages = self.retrieve_passages(question, query_vec=query_vec, top_k=top_k)
+        have = {p.chunk_id for p in passages}
+        for row_id, m, score in self.store.bm25_search(question, lexical_extra):
+            if row_id not in have and self.store.manifest.live().get(m.get("source_id")) == m.get("source_hash"):
+                text = self.store.source_text(m["source_id"])
+                passages.append(Passage(m["source_id"], row_id, int(m["start"]), int(m["end"]),
+                                        text[int(m["start"]):int(m["end"])], 0.0))
+        return passages
+
     def _dense(self, query_vec: np.ndarray, k: int) -> list[tuple[str, dict, float]]:
         live = self.store.manifest.live()
         if not live:
@@ -134,6 +148,15 @@ class HybridRetriever(BaseRetriever):
             if live.get(m.get("source_id")) == m.get("source_hash"):
                 out.append(Passage(m["source_id"], row_id, int(m["start"]), int(m["end"]), "", 1.0 - float(dist)))
         return out
+
+    def source_segments(self, source_id: str, query_vec: np.ndarray) -> list[Segment]:
+        """Every sentence and clause of one source, scored against the question (for a question that
+        names its article: that article is searched whole)."""
+        table = self.store.segment_table(source_id)
+        sims = table.embeddings @ query_vec if len(table.starts) else np.zeros(0)
+        out = [Segment(source_id, int(table.starts[j]), int(table.ends[j]), int(table.sent_idx[j]),
+                       bool(table.is_sentence[j]), float(sims[j]), 0, 0.0) for j in range(len(table.starts))]
+        return sorted(out, key=lambda g: -g.similarity)
 
     def segments(self, passages: list[Passage], query_vec: np.ndarray) -> list[Segment]:
         """Every sentence and clause inside the retrieved passages (and the sentences of the closest

@@ -148,11 +148,10 @@ def test_declined_keeps_the_extractive_answer(assistant, server) -> None:
 
 
 def test_extractive_refusal_may_be_answered_by_a_verified_llm(assistant, server) -> None:
-    question = "What does xAI plan to use to train its models?"
-    assert not extractive(assistant, question).answered
+    question = "Why is AI so expensive according to the article?"
+    assert not extractive(assistant, question).answered  # a why-question: no figure, no name to extract
     use(assistant, server, "over-refusal",
-        cite("xAI plans to train its models on the constantly renewed data of X, at no extra cost [{n}].",
-             "données immenses"))
+        cite("Because of the exorbitant cost of entry into AI [{n}].", "coût d’entrée exorbitant"))
     ans = assistant.ask(question)
     assert ans.engine == "llm" and ans.answered
     assert_exact(assistant, ans)
