@@ -15,6 +15,7 @@ import logging
 import os
 import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -37,6 +38,7 @@ EXAMPLES = [
 LONG_PARAGRAPH = 1500  # a longer paragraph is trimmed to CONTEXT characters either side of the quote
 CONTEXT = 500
 STREAM_DELAY = 0.03  # seconds between chunks when the whole answer is already known (extractive engine)
+API_SESSIONS = 256  # `chat(..., follow_up=True)` conversations kept (per API client); the least recent is dropped
 
 CSS = """
 #header {display: flex; align-items: center; justify-content: space-between; gap: 1rem; flex-wrap: wrap;}
@@ -301,16 +303,34 @@ def build_demo(assistant: Assistant) -> gr.Blocks:
         status = add_articles(assistant, files, progress)
         return status, articles_html(assistant), None
 
-    def chat(message: str) -> str:
+    api_chats: OrderedDict[str, tuple[threading.Lock, Any]] = OrderedDict()  # session hash -> (lock, Chat)
+    api_chats_lock = threading.Lock()
+
+    def api_conversation(session: str) -> tuple[threading.Lock, Any]:
+        with api_chats_lock:
+            entry = api_chats.pop(session, None) or (threading.Lock(), assistant.chat())
+            api_chats[session] = entry
+            while len(api_chats) > API_SESSIONS:
+                api_chats.popitem(last=False)
+            return entry
+
+    def chat(message: str, follow_up: bool = False, request: gr.Request = None) -> str:
         """Answer one question about the articles, in French or English.
 
         Args:
             message: the question, e.g. "Combien xAI a-t-elle levé ?"
+            follow_up: False (the default): a fresh conversation, the question stands alone. True: the
+                question continues this client's conversation (its earlier calls with follow_up=True from the
+                same gradio_client Client), so "And OpenAI?" is resolved against them.
         Returns:
             The answer text: the figure or names, then the exact quote that proves them, marked [1].
-            Each call is a fresh conversation (no follow-ups).
         """
-        return assistant.ask(message or "").text
+        session = getattr(request, "session_hash", None)
+        if not follow_up or not session:
+            return assistant.ask(message or "").text
+        lock, conversation = api_conversation(session)
+        with lock:  # one client's calls are answered in order, against its own conversation only
+            return conversation.ask(message or "").text
 
     with gr.Blocks(title="Article assistant") as demo:
         gr.HTML(header_html(assistant), padding=False)

@@ -106,6 +106,17 @@ class Ingestor:
             rebuild = True
         docs, errors = iter_sources(self.settings.sources_dir)
         report.errors.extend(str(e) for e in errors)
+        if not rebuild and manifest.sources:
+            # Quotes are cut from the stored texts: one missing or damaged means rows and text disagree.
+            damaged = [d.source_id for d in docs if (e := manifest.sources.get(d.source_id)) is not None
+                       and e.content_hash == d.content_hash and not store.text_matches(d.content_hash, d.text)]
+            if damaged:
+                note = (f"the stored text of {', '.join(damaged[:3])}{' and others' if len(damaged) > 3 else ''} "
+                        f"in {store.root / 'texts'} is missing or differs from its source; "
+                        "the index will be rebuilt from sources")
+                report.notes.append(note)
+                log.warning("%s", note)
+                rebuild = True
 
         new_generation = rebuild or manifest.embedder != self.embedder.identity or not manifest.generation
         if not new_generation and manifest.sources:
@@ -152,7 +163,17 @@ class Ingestor:
         store.drop_unused_bm25()
         self._drop_unused_texts(manifest)
         store.reset_caches()
-        store.load_bm25()
+        try:
+            store.load_bm25()
+        except StoreError as exc:  # damaged on disk while its name still matched: rebuilt from Chroma's rows
+            report.notes.append(str(exc))
+            log.warning("%s", exc)
+            shutil.rmtree(store.root / manifest.bm25_dir, ignore_errors=True)
+            manifest.bm25_dir = store.build_bm25()
+            manifest.save(store.manifest_path)
+            store.load_bm25()
+        report.notes[:0] = store.notes  # damage repaired when the store was opened
+        store.notes.clear()
         report.chunks = sum(e.chunks for e in manifest.sources.values())
         report.seconds = time.perf_counter() - started
         return report

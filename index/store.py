@@ -8,11 +8,13 @@ then the manifest is replaced atomically, then stale rows are deleted. Readers o
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shutil
 import tempfile
 import threading
+import time
 import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -25,6 +27,7 @@ import numpy as np
 from index.settings import IndexSettings
 
 MANIFEST_VERSION = 2
+log = logging.getLogger(__name__)
 
 
 class StoreError(RuntimeError):
@@ -162,6 +165,7 @@ class IndexStore:
         self._segments: OrderedDict[tuple[str, str], SegmentTable] = OrderedDict()
         self._texts: dict[str, str] = {}
         self.manifest = Manifest()
+        self.notes: list[str] = []  # damage found and repaired on opening; the next ingest reports it
 
     # ---- connection
     @property
@@ -174,13 +178,29 @@ class IndexStore:
             if self.settings.chroma_host:
                 self._client = _http_client(self.settings, chroma_settings)
             else:
+                path = self.root / "chroma"
                 try:
-                    (self.root / "chroma").mkdir(parents=True, exist_ok=True)
-                    self._client = chromadb.PersistentClient(path=str(self.root / "chroma"), settings=chroma_settings)
+                    path.mkdir(parents=True, exist_ok=True)
+                    self._client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
                 except Exception as exc:  # OSError, or Chroma's own errors ("attempt to write a readonly database")
-                    raise StoreError(
-                        f"cannot open the Chroma index in {self.root / 'chroma'} ({exc}); check ASSISTANT_INDEX_DIR"
-                    ) from exc
+                    if not _DAMAGED_DB.search(str(exc)):
+                        raise StoreError(f"cannot open the Chroma index in {path} ({exc}); check ASSISTANT_INDEX_DIR"
+                                         ) from exc
+                    # A damaged database (not a readonly or locked one): set aside, never deleted; the next
+                    # build finds an empty store and rebuilds it from sources/.
+                    aside = path.with_name(f"chroma.damaged-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
+                    note = (f"the Chroma index in {path} is damaged ({exc}); moved to {aside.name}, "
+                            "it will be rebuilt from sources")
+                    log.warning("%s", note)
+                    _forget_chroma_system(path)
+                    try:
+                        path.rename(aside)
+                        path.mkdir()
+                        self._client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+                    except Exception as again:  # noqa: BLE001
+                        raise StoreError(f"cannot open the Chroma index in {path} ({exc}; then {again}); "
+                                         "check ASSISTANT_INDEX_DIR") from again
+                    self.notes.append(note)
         return self._client
 
     def load_manifest(self) -> Manifest:
@@ -222,9 +242,19 @@ class IndexStore:
         return self.root / "texts" / f"{content_hash}.txt"
 
     def save_text(self, content_hash: str, text: str) -> None:
+        if not self.text_matches(content_hash, text):
+            _atomic_write(self.text_path(content_hash), text)
+
+    def text_matches(self, content_hash: str, text: str) -> bool:
+        """The stored text of this source version exists and is exactly `text` (offsets point into it)."""
         path = self.text_path(content_hash)
-        if not path.exists():
-            _atomic_write(path, text)
+        try:
+            if path.stat().st_size != len(text.encode("utf-8")):
+                return False
+            with open(path, encoding="utf-8", newline="") as fh:
+                return fh.read() == text
+        except (OSError, UnicodeDecodeError):
+            return False
 
     def source_text(self, source_id: str) -> str:
         entry = self.manifest.sources.get(source_id)
@@ -287,11 +317,17 @@ class IndexStore:
         if not self.manifest.bm25_dir:
             return
         base = self.root / self.manifest.bm25_dir
-        pairs = json.loads((base / "ids.json").read_text(encoding="utf-8"))
-        self._bm25_ids = [p[0] for p in pairs]
-        self._bm25_meta = [p[1] for p in pairs]
-        if pairs:
-            self._bm25 = bm25s.BM25.load(str(base / "bm25"))
+        try:
+            pairs = json.loads((base / "ids.json").read_text(encoding="utf-8"))
+            ids, meta = [p[0] for p in pairs], [dict(p[1]) for p in pairs]
+            bm25 = bm25s.BM25.load(str(base / "bm25")) if pairs else None
+            docs = int(bm25.scores.get("num_docs", len(ids))) if bm25 is not None else 0
+            if bm25 is not None and docs != len(ids):
+                raise ValueError(f"{docs} documents for {len(ids)} ids")
+        except Exception as exc:  # missing, truncated or garbage files: ingest rebuilds the BM25 index
+            raise StoreError(f"the BM25 index {base} is unreadable ({type(exc).__name__}: {exc}); "
+                             "it will be rebuilt") from exc
+        self._bm25, self._bm25_ids, self._bm25_meta = bm25, ids, meta
 
     def bm25_search(self, query: str, top_k: int, languages: tuple[str, ...] = ("fr", "en")) -> list[tuple[str, dict[str, Any], float]]:
         if self._bm25 is None or not self._bm25_ids:
@@ -345,6 +381,23 @@ class IndexStore:
         with self._lock:
             self._segments.clear()
             self._texts.clear()
+
+
+_DAMAGED_DB = re.compile(r"file is not a database|database disk image is malformed|\(code: (?:11|26)\)")
+
+
+def _forget_chroma_system(path: Path) -> None:
+    """Chroma caches one System per directory, even one that failed to start: drop it so that the
+    directory can be opened again."""
+    try:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        system = SharedSystemClient._identifier_to_system.pop(str(path), None)
+        SharedSystemClient._identifier_to_refcount.pop(str(path), None)
+        if system is not None:
+            system.stop()
+    except Exception:  # noqa: BLE001  (a half-started system may not stop cleanly)
+        pass
 
 
 def _slim(meta: dict[str, Any]) -> dict[str, Any]:

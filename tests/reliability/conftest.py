@@ -185,3 +185,78 @@ def chroma_server(tmp_path: Path):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
+
+
+# ---------------------------------------------------------------- the app in a child process
+
+START_TIMEOUT = 180  # s for `python app.py` to serve its first page (models and index load)
+ANSWER_TIMEOUT = 60  # s for any one answer through the API, however loaded the app is
+
+
+@dataclass
+class App:
+    proc: subprocess.Popen
+    url: str
+    port: int
+    log: Path
+    started_in: float
+
+    def rss(self) -> int:
+        """Resident memory of the app process and of any children it started."""
+        import psutil
+
+        me = psutil.Process(self.proc.pid)
+        total = me.memory_info().rss
+        for child in me.children(recursive=True):
+            try:
+                total += child.memory_info().rss
+            except psutil.Error:
+                pass
+        return total
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def log_tail(self, n: int = 3000) -> str:
+        return self.log.read_text(errors="replace")[-n:]
+
+
+@pytest.fixture(scope="session")
+def app_process(golden, tmp_path_factory):
+    """`python app.py` as a user starts it, on a clone of the golden index and a free port. ASSISTANT_HOST
+    is left unset: the default bind is under test too. Stopped by its pid."""
+    import urllib.request
+
+    ws = clone(golden, tmp_path_factory.mktemp("app-process"))
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in _ENV_KEYS and k != "ASSISTANT_HOST"}
+    env.update(ASSISTANT_SOURCES_DIR=str(ws.sources), ASSISTANT_INDEX_DIR=str(ws.index), ASSISTANT_PORT=str(port))
+    log = ws.base / "app.log"
+    url = f"http://127.0.0.1:{port}/"
+    started = time.perf_counter()
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([PY, "app.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    app = App(proc, url, port, log, 0.0)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"app.py exited with {proc.returncode}:\n{app.log_tail()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"app.py did not serve {url} within {START_TIMEOUT} s:\n{app.log_tail()}")
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        app.started_in = time.perf_counter() - started
+        yield app
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
