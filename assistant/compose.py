@@ -10,7 +10,7 @@ from functools import lru_cache
 from assistant.figures import format_figure, parse_figures
 from assistant.question import (ATTRIBUTES, TIME_FRAMES, UNIT_SYNONYMS, QuestionFrame, concept_positions, concepts,
                                 extract_entities, fold, mentions)
-from assistant.quotes import quote
+from assistant.quotes import quote, trim_span
 from assistant.retrieval import Segment
 from assistant.types import Citation, Figure
 
@@ -19,6 +19,7 @@ MIN_FIGURE_SCORE = 0.80
 MIN_NAMES_SCORE = 0.80
 MIN_OTHER_SCORE = 0.86
 MAX_QUOTE_WORDS = 45
+SHORT_SENTENCE_WORDS = 30  # a sentence this short is quoted whole
 GROUP_FIT_WEIGHT = 0.5
 NAMES_SENTENCES = 24  # sentences searched for names (a list is often in a sentence the embedder ranks low)
 
@@ -291,15 +292,19 @@ def _clause_of(view: SourceView, sent_idx: int, pos: int) -> tuple[int, int]:
 
 
 def _quote_span(view: SourceView, sent_idx: int, clause: tuple[int, int], frame: QuestionFrame) -> tuple[int, int]:
-    """The sentence, or for a long one the clauses from the entity's mention through the figure's."""
+    """The proof of a figure: a short sentence with one figure whole; otherwise the figure's clause,
+    reaching back to the nearest earlier mention of the question's subject (so the quote says whose
+    figure it is) and never forward past the clause."""
     s, e = view.sentences[sent_idx]
-    if len(view.text[s:e].split()) <= MAX_QUOTE_WORDS:
+    if len(view.figures[sent_idx]) <= 1 and len(view.text[s:e].split()) <= SHORT_SENTENCE_WORDS:
         return s, e
     start, end = clause
-    for entity in frame.entities:
-        for pos in mentions(view.text[s:e], entity):
-            c = _clause_of(view, sent_idx, s + pos)
-            start, end = min(start, c[0]), max(end, c[1])
+    spots = [s + pos for entity in (frame.subjects or frame.entities) for pos in mentions(view.text[s:e], entity)]
+    before = [p for p in spots if p < clause[0]]
+    if before and not any(clause[0] <= p < clause[1] for p in spots):
+        start = min(start, _clause_of(view, sent_idx, max(before))[0])
+    if len(view.text[start:end].split()) > MAX_QUOTE_WORDS:
+        return clause
     return start, end
 
 
@@ -476,10 +481,34 @@ def choose_names(frame: QuestionFrame, segments: list[Segment], views: dict[str,
                 trace.append((round(score, 4), round(sentence_score, 4), round(fit, 3), ent_dist,
                               [n for _, n in group], sentence[:60]))
             if best is None or score > best.score:
-                best = Candidate(view, score, s, e, names=[n for _, n in group])
+                qs, qe = _names_span(sentence, g0, g1, ent_anchors, anchors)
+                best = Candidate(view, score, s + qs, s + qe, names=[n for _, n in group])
     if best is None or best.score < MIN_NAMES_SCORE:
         return None
     return best
+
+
+def _names_span(sentence: str, g0: int, g1: int, entities: list[tuple[int, int]],
+                anchors: list[list[tuple[int, int]]]) -> tuple[int, int]:
+    """The proof of a names answer, relative to the sentence: a short sentence whole; otherwise from the
+    question's entity (or, when that is far, the nearest word the question names) before the names,
+    through the names to the end of their phrase."""
+    if len(sentence.split()) <= SHORT_SENTENCE_WORDS:
+        return 0, len(sentence)
+    stop = re.search(r"[,;:(]|\s[–—]\s", sentence[g1:])
+    end = g1 + stop.start() if stop else len(sentence)
+    end = len(sentence) if end >= len(sentence.rstrip()) - 1 else end
+    if len(sentence[:end].split()) <= MAX_QUOTE_WORDS:
+        return 0, end
+
+    def fits(a: int) -> bool:
+        return a < g0 and len(sentence[a:end].split()) <= MAX_QUOTE_WORDS
+
+    subject = [a for a, _ in entities if fits(a)]
+    if subject:
+        return max(subject), end  # the nearest mention of whom the question is about
+    cues = [a for spans in anchors for a, _ in spans if fits(a)]
+    return min(cues, default=g0), end
 
 
 def _echoes_question(name: str, question_stems: frozenset[str]) -> bool:
@@ -541,7 +570,6 @@ _T = {
     "en": {
         "according": "according to the article",
         "according_pub": "according to {publisher}",
-        "names": "According to the article, these are {names}",
         "passage": "The article says",
         "refuse": "The articles do not answer this question.",
         "closest": "The closest passage",
@@ -551,7 +579,6 @@ _T = {
     "fr": {
         "according": "d'après l'article",
         "according_pub": "d'après {publisher}",
-        "names": "D'après l'article, il s'agit de {names}",
         "passage": "L'article indique",
         "refuse": "Les articles ne répondent pas à cette question.",
         "closest": "Le passage le plus proche",
@@ -576,8 +603,11 @@ def _colon(language: str) -> str:
 
 
 def citation_for(c: Candidate, number: int = 1) -> Citation:
-    return Citation(c.view.source_id, c.view.title, c.view.text[c.quote_start:c.quote_end], c.quote_start,
-                    c.quote_end, round(c.score, 4), c.view.publisher, number)
+    start, end = trim_span(c.view.text, c.quote_start, c.quote_end)
+    if end <= start:
+        start, end = c.quote_start, c.quote_end
+    return Citation(c.view.source_id, c.view.title, c.view.text[start:end], start, end, round(c.score, 4),
+                    c.view.publisher, number)
 
 
 def render(frame: QuestionFrame, c: Candidate) -> tuple[str, list[Citation], list[Figure]]:
@@ -590,7 +620,7 @@ def render(frame: QuestionFrame, c: Candidate) -> tuple[str, list[Citation], lis
         text = f"{stated}, {_T[lang]['according']} [1]{_colon(lang)} {quoted}"
         return text, [cit], [c.figure]
     if c.names:
-        text = _T[lang]["names"].format(names=_join_names(c.names, lang)) + f" [1]{_colon(lang)} {quoted}"
+        text = f"{_join_names(c.names, lang)}, {_T[lang]['according']} [1]{_colon(lang)} {quoted}"
         return text, [cit], []
     return f"{_T[lang]['passage']} [1]{_colon(lang)} {quoted}", [cit], []
 
