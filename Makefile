@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test evals test-all bench index install browser clean
+.PHONY: run test evals test-all bench index install browser screenshot clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -32,6 +32,10 @@ test: $(STAMP) browser
 test-all: $(STAMP) browser
 	$(BIN)/python -m pytest tests -q
 	$(BIN)/python -m pytest evals -q
+
+# The README's screenshot (docs/screenshot.png), taken by the browser test of a real answer.
+screenshot: $(STAMP) browser
+	ASSISTANT_UPDATE_SCREENSHOT=1 $(BIN)/python -m pytest tests/app/test_app.py -q -k screenshot
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
