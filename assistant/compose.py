@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from assistant.figures import format_figure, parse_figures
+from assistant.figures import format_figure
 from assistant.question import (ATTRIBUTES, TIME_FRAMES, UNIT_SYNONYMS, QuestionFrame, concept_positions, concepts,
                                 extract_entities, fold, mentions)
 from assistant.quotes import quote, trim_span
@@ -51,7 +51,6 @@ class Candidate:
     quote_end: int
     figure: Figure | None = None
     names: list[str] = field(default_factory=list)
-    reasons: list[str] = field(default_factory=list)
 
 
 _UNIT_CONCEPTS = frozenset({"gpu", "users"})  # already enforced by the unit check
@@ -569,27 +568,19 @@ def choose_passage(frame: QuestionFrame, segments: list[Segment], views: dict[st
 _T = {
     "en": {
         "according": "according to the article",
-        "according_pub": "according to {publisher}",
         "passage": "The article says",
         "refuse": "The articles do not answer this question.",
         "closest": "The closest passage",
         "and": "and",
-        "empty": "Please ask a question about the articles.",
     },
     "fr": {
         "according": "d'après l'article",
-        "according_pub": "d'après {publisher}",
         "passage": "L'article indique",
         "refuse": "Les articles ne répondent pas à cette question.",
         "closest": "Le passage le plus proche",
         "and": "et",
-        "empty": "Posez une question sur les articles.",
     },
 }
-
-
-def phrase(key: str, language: str) -> str:
-    return _T[language][key]
 
 
 def _join_names(names: list[str], language: str) -> str:

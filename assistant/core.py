@@ -358,6 +358,9 @@ def _with_prefix(answer: Answer, prefix: str) -> Answer:
     return replace(answer, text=prefix + answer.text)
 
 
+CHAT_HISTORY = 50  # answers a Chat keeps (condensing a follow-up reads only the last few)
+
+
 class Chat:
     """A conversation: follow-ups are condensed with the previous turns; a short ambiguous turn keeps
     the conversation's language."""
@@ -375,6 +378,7 @@ class Chat:
             self._frame = frame
         self.language = answer.language
         self.history.append(answer)
+        del self.history[:-CHAT_HISTORY]  # a long session keeps its recent turns, not all of them
         return answer
 
     def ask_stream(self, question: str) -> Iterator[str | Answer]:

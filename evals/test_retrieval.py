@@ -1,4 +1,5 @@
-"""hit@1, hit@3 and MRR of the gold span for dense-only, BM25-only and the hybrid retrieval the engine uses.
+"""hit@1, hit@3 and MRR of the gold span for dense-only, BM25-only and the hybrid retrieval the engine uses
+(plus plain reciprocal-rank fusion, for comparison).
 
 Cases: every answerable stand-alone question with a gold (figures, names, first turns of conversations).
 A passage hits when it is from the gold's source and its [start, end) contains the gold's offsets (the gold
@@ -12,7 +13,7 @@ import pytest
 from evals.cases import retrieval_cases
 from evals.conftest import RETRIEVAL
 
-MODES = ("dense", "bm25", "hybrid")
+MODES = ("dense", "bm25", "hybrid", "rrf")  # rrf: reported for comparison, not the engine's ranking
 TOP_K = 10
 
 

@@ -238,7 +238,9 @@ class Ingestor:
                 )
                 node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=doc.source_id)
                 nodes.append(node)
-            existing = set(store.chunks().get(ids=[n.node_id for n in nodes], include=[])["ids"])
+            ids = [n.node_id for n in nodes]
+            existing = {i for k in range(0, len(ids), 5000)  # batches: SQLite bounds the variables per query
+                        for i in store.chunks().get(ids=ids[k:k + 5000], include=[])["ids"]}
             fresh = [n for n in nodes if n.node_id not in existing]  # add() does not upsert
             if fresh:
                 store.vector_store().add(fresh)

@@ -85,6 +85,22 @@ class Manifest:
         return {k: v.content_hash for k, v in self.sources.items()}
 
 
+def paged_get(collection: Any, page: int = 5000, **kwargs: Any) -> dict[str, list]:
+    """collection.get(...) in pages: one call for a whole large collection overflows SQLite's limit on
+    bound variables ("too many SQL variables", seen at 100k chunks)."""
+    out: dict[str, list] = {"ids": [], "documents": [], "metadatas": [], "embeddings": []}
+    offset = 0
+    while True:
+        got = collection.get(limit=page, offset=offset, **kwargs)
+        for key in out:
+            values = got.get(key)
+            if values is not None:
+                out[key].extend(values)
+        if len(got["ids"]) < page:
+            return out
+        offset += page
+
+
 def _atomic_write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
@@ -276,7 +292,7 @@ class IndexStore:
         import bm25s
 
         live = self.manifest.live()
-        got = self.chunks().get(include=["documents", "metadatas"])
+        got = paged_get(self.chunks(), include=["documents", "metadatas"])
         rows = [
             (i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])
             if live.get(m.get("source_id")) == m.get("source_hash")
@@ -335,13 +351,19 @@ class IndexStore:
         tokens = bm25_tokens(query, languages)
         if not tokens:
             return []
-        k = min(top_k, len(self._bm25_ids))
-        docs, scores = self._bm25.retrieve([tokens], k=k, show_progress=False)
-        out = []
-        for doc, score in zip(docs[0], scores[0]):
-            if score > 0:
-                out.append((self._bm25_ids[int(doc)], self._bm25_meta[int(doc)], float(score)))
-        return out
+        vocab = self._bm25.vocab_dict
+        known = [t for t in tokens if t in vocab]
+        if not known:
+            return []
+        # bm25s scores (summing the query terms' posting lists); the top k is taken among the documents
+        # that hold a query term only: bm25s's argpartition over every score crawls on the ties of the
+        # zero-scored majority (2.9 ms at 30k chunks, 14 ms at 100k, against 0.1 ms here).
+        scores = self._bm25.get_scores(known)
+        hits = np.flatnonzero(scores > 0)
+        if len(hits) > top_k:
+            hits = hits[np.argpartition(-scores[hits], top_k - 1)[:top_k]]
+        hits = hits[np.argsort(-scores[hits], kind="stable")]
+        return [(self._bm25_ids[int(d)], self._bm25_meta[int(d)], float(scores[d])) for d in hits]
 
     # ---- segments
     def segment_table(self, source_id: str) -> SegmentTable:

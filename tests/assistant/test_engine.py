@@ -8,8 +8,11 @@ from assistant.types import Figure
 from assistant.verify import own_words
 
 
+_KINDS = {"USD": "money", "%": "percent", "GPU": "count", "month": "duration", "year": "year"}
+
+
 def _states(answer, value: float, unit: str) -> bool:
-    want = Figure(value, unit, parse_figures(f"{value} {unit}")[0].kind if unit != "USD" else "money")
+    want = Figure(value, unit, _KINDS[unit])
     return any(same_value(f, want) for f in parse_figures(own_words(answer.text)))
 
 
@@ -82,3 +85,52 @@ def test_article_text_is_data(built_assistant, tmp_path) -> None:
     finally:
         (built_assistant.settings.sources_dir / "injection.txt").unlink()
         built_assistant.refresh()
+
+
+# Paraphrases written apart from evals/ to check that the mechanisms generalise beyond the eval wording
+# (money, counts, shares, years, durations, names in both languages, and near-misses to refuse).
+PARAPHRASES = [
+    ("How much capital did xAI bring in from investors like Lightspeed?", 6e9, "USD"),
+    ("Quelle est la valorisation actuelle de xAI ?", 18e9, "USD"),
+    ("Combien Meta va-t-elle dépenser en plus pour l'IA en 2024 ?", 5e9, "USD"),
+    ("How much money had Meta previously set aside for AI and VR?", 35e9, "USD"),
+    ("How many graphics cards does Meta have running right now?", 5e5, "GPU"),
+    ("Quel est l'objectif de Meta en nombre de GPU ?", 1e6, "GPU"),
+    ("How many GPUs does Tesla have in service?", 3e5, "GPU"),
+    ("Quel pourcentage des utilisateurs de X est abonné à X Premium ?", 1, "%"),
+    ("How much have X's ad revenues fallen compared with before Elon?", 50, "%"),
+    ("What is the monthly cash burn of xAI?", 1e9, "USD"),
+    ("D'ici quelle année xAI pourrait-elle perdre 13 milliards ?", 2025, "year"),
+    ("How much is xAI raising in its current round?", 9.3e9, "USD"),
+    ("In how many months could most of the 9.3 billion be spent?", 3, "month"),
+    ("Combien de revenus xAI prévoit-elle pour cette année ?", 5e8, "USD"),
+]
+
+
+@pytest.mark.parametrize("question, value, unit", PARAPHRASES)
+def test_paraphrases(built_assistant, question, value, unit) -> None:
+    ans = built_assistant.ask(question)
+    assert ans.answered and _states(ans, value, unit), ans.text
+
+
+@pytest.mark.parametrize("question, names", [
+    ("Which venture capital firms backed xAI?", ["Sequoia Capital", "Tribe Capital"]),
+    ("Qui sont les investisseurs de xAI ?", ["Lightspeed Venture Partners"]),
+    ("Who is Meta's CEO?", ["Mark Zuckerberg"]),
+    ("Quel est le partenaire d'OpenAI ?", ["Microsoft"]),
+    ("Quel est le nom du chatbot de xAI ?", ["Grok"]),
+])
+def test_paraphrased_names(built_assistant, question, names) -> None:
+    ans = built_assistant.ask(question)
+    assert ans.answered and all(n in own_words(ans.text) for n in names), ans.text
+
+
+@pytest.mark.parametrize("question", [
+    "How much did Andreessen Horowitz invest in xAI?",  # one member of the list of investors
+    "How many GPUs does Microsoft have?",  # OpenAI's partner: the 10 million GPUs are OpenAI's
+    "What was xAI's revenue in 2023?", "When was Meta founded?", "How much will xAI lose next year?",
+    "Quel est le salaire d'Elon Musk ?", "Combien Google a-t-il levé ?",
+])
+def test_paraphrased_near_misses_are_refused(built_assistant, question) -> None:
+    ans = built_assistant.ask(question)
+    assert not ans.answered and parse_figures(own_words(ans.text)) == [], ans.text

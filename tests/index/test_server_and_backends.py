@@ -1,9 +1,6 @@
 """Client/server Chroma (a real `chroma run` on 127.0.0.1) and the sentence-transformers backend."""
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -14,42 +11,13 @@ import pytest
 from index.ingest import Ingestor
 from index.settings import IndexSettings
 from index.store import IndexStore, StoreError
+from tests.conftest import free_port
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def chroma_server(tmp_path: Path):
-    port = _free_port()
-    chroma = Path(sys.executable).with_name("chroma")
-    proc = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
-                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={"ANONYMIZED_TELEMETRY": "False", "PATH": "/usr/bin:/bin"})
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("chroma run did not start within 60 s")
-    yield port
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
-def test_client_server_mode_ingests_and_retrieves(sources_copy: Path, tmp_path: Path, chroma_server: int, e5) -> None:
+def test_client_server_mode_ingests_and_retrieves(sources_copy: Path, tmp_path: Path, chroma_server, e5) -> None:
+    _, port = chroma_server
     settings = IndexSettings.from_env(sources_copy, tmp_path / "index", chroma_host="127.0.0.1",
-                                      chroma_port=chroma_server, embedder="e5")
+                                      chroma_port=port, embedder="e5")
     report = Ingestor(settings, embedder=e5, progress=False).build()
     assert report.chunks > 20
     again = Ingestor(settings, embedder=e5, progress=False).build()
@@ -65,7 +33,7 @@ def test_client_server_mode_ingests_and_retrieves(sources_copy: Path, tmp_path: 
 
 
 def test_server_down_fails_fast_with_the_setting_named(tmp_path: Path) -> None:
-    settings = IndexSettings.from_env(tmp_path / "s", tmp_path / "i", chroma_host="127.0.0.1", chroma_port=_free_port())
+    settings = IndexSettings.from_env(tmp_path / "s", tmp_path / "i", chroma_host="127.0.0.1", chroma_port=free_port())
     started = time.time()
     with pytest.raises(StoreError, match="ASSISTANT_CHROMA_HOST"):
         IndexStore(settings).client  # noqa: B018

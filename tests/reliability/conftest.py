@@ -11,7 +11,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from index import settings as _settings  # noqa: F401  (offline environment first)
+from tests.conftest import free_port, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ROOT / "sources"
@@ -128,12 +128,6 @@ def assert_grounded(answer, source_text) -> None:
 
 # ---------------------------------------------------------------- processes and ports
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def closed_port() -> int:
     """A loopback port nobody listens on (bound then released; nothing else binds it here)."""
     return free_port()
@@ -155,36 +149,6 @@ def status_counts(ws: Workspace) -> tuple[int, int, dict[str, int]]:
     assert m, out.stdout
     per = {name: int(n) for name, n in re.findall(r"^\s+(\S+)\s+\[.*?: (\d+) chunks", out.stdout, re.M)}
     return int(m.group(1)), int(m.group(2)), per
-
-
-@pytest.fixture
-def chroma_server(tmp_path: Path):
-    """A real `chroma run` on 127.0.0.1 and a free port; stopped (by its pid) after the test."""
-    port = free_port()
-    chroma = Path(PY).with_name("chroma")
-    proc = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "chroma-server"), "--host", "127.0.0.1",
-                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={"ANONYMIZED_TELEMETRY": "False", "PATH": "/usr/bin:/bin"})
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"chroma run exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("chroma run did not start within 60 s")
-    yield proc, port
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
 
 
 # ---------------------------------------------------------------- the app in a child process
@@ -253,10 +217,4 @@ def app_process(golden, tmp_path_factory):
         app.started_in = time.perf_counter() - started
         yield app
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
+        stop(proc, grace=15)
