@@ -8,13 +8,13 @@ BM25 earns its place as recall instead: its best chunks join the candidate pool 
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
-from llama_index.core.vector_stores.types import VectorStoreQuery
 
 from assistant.types import Passage
 from index.store import IndexStore
@@ -132,14 +132,15 @@ class HybridRetriever(BaseRetriever):
         live = self.store.manifest.live()
         if not live:
             return []
-        result = self.store.vector_store().query(
-            VectorStoreQuery(query_embedding=query_vec.tolist(), similarity_top_k=k)
-        )
+        # The rows llama-index's ChromaVectorStore wrote, queried without their documents: a passage's text
+        # is sliced from the exact source, so fetching and decoding node JSON would be wasted (~1.3 ms of
+        # ~4 ms). Similarity as ChromaVectorStore reports it, exp(-distance), which the fusion is tuned on.
+        got = self.store.chunks().query(query_embeddings=[query_vec.tolist()], n_results=k,
+                                        include=["metadatas", "distances"])
         out = []
-        for node, sim in zip(result.nodes or [], result.similarities or []):
-            m = node.metadata
+        for row_id, m, dist in zip(got["ids"][0], got["metadatas"][0], got["distances"][0]):
             if live.get(m.get("source_id")) == m.get("source_hash"):  # rows of an uncommitted ingest are ignored
-                out.append((node.node_id, m, float(sim)))
+                out.append((row_id, m, math.exp(-float(dist))))
         return out
 
     def segment_hits(self, query_vec: np.ndarray, k: int = 16) -> list[Passage]:

@@ -9,7 +9,7 @@ space with embedding_function=None (rows in llama-index's node format, added in 
 client.get_max_batch_size()), the source texts, the BM25 index (IndexStore.build_bm25, i.e. the
 engine's own per-language tokenisation via index.store.bm25_tokens) and the manifest.
 `query` opens it like the engine does and times the engine's own retriever
-(assistant.retrieval.HybridRetriever.retrieve_passages) in dense, bm25 and hybrid (RRF) modes with
+(assistant.retrieval.HybridRetriever.retrieve_passages) in dense, bm25 and hybrid (score fusion) modes with
 precomputed real e5 query vectors; it prints one JSON object on its last line of stdout.
 """
 from __future__ import annotations
