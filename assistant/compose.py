@@ -233,6 +233,8 @@ def _concepts(text: str) -> frozenset[str]:
 
 def choose_figure(frame: QuestionFrame, segments: list[Segment], views: dict[str, SourceView],
                   trace: list | None = None) -> Candidate | None:
+    """The best figure of the segments that meets every hard constraint, or None. `trace`, when given,
+    receives every scored candidate (score, figure, components, clause), to see why an answer won."""
     sims = {(g.source_id, g.start, g.end): g for g in segments}
     best: Candidate | None = None
     for seg in segments:

@@ -223,7 +223,6 @@ class QuestionFrame:
     concepts: frozenset[str] = field(default=frozenset())
     subjects: tuple[str, ...] = ()  # the entities the asked figure belongs to (others are side parties)
     explicit: bool = True  # False when only a bare "how much"/"combien" gave the kind (a follow-up may refine it)
-    primary: str = ""  # the first attribute the question names
     attributes: frozenset[str] = field(default=frozenset())  # what the figure asked is (raise, loss...)
     article_ref: str = ""  # "the article on xAI's losses": which article the user means, in their words
 
@@ -413,10 +412,9 @@ def analyse(question: str, language: Language) -> QuestionFrame:
     purpose = _PURPOSE.search(fold(asked_q))
     asked_part = asked_q[:purpose.start()] if purpose and purpose.start() > 10 else asked_q
     asked = concepts(asked_part) & ATTRIBUTES
-    primary = next((name for _, name in concept_positions(asked_part) if name in ATTRIBUTES), "")
     return QuestionFrame(q, language, kind, unit, tuple(n for _, n in spans), per,
                          tuple(m.group() for m in _YEAR_IN_TEXT.finditer(asked_q)), focus, found,
-                         _subjects(q, spans), explicit, primary, asked, article_ref)
+                         _subjects(q, spans), explicit, asked, article_ref)
 
 
 def without_reference(question: str, article_ref: str) -> str:
