@@ -493,13 +493,7 @@ def plot(scale: dict[str, Any], png: Path) -> None:
         for mode, marker in (("dense", "^"), ("hybrid", "v")):
             ax1.plot([s["n"]], [s["query"]["modes"][mode]["p50"] * 1000], marker, color="black", ms=9,
                      label=f"{mode} p50, Chroma server")
-    ax1.set_xscale("log")
-    ax1.set_xlabel("chunks in the index")
-    ax1.set_ylabel("retrieval latency (ms, query vector given)")
-    ax1.set_title("Retrieval latency vs corpus size")
-    ax1.grid(True, which="both", alpha=0.3)
-    ax1.set_ylim(bottom=0)
-    ax1.legend(fontsize=7, ncol=2)
+    _corpus_axis(ax1, "retrieval latency (ms, query vector given)", "Retrieval latency vs corpus size", ncol=2)
     rss = [scale["sizes"][n]["query"]["rss_end_mb"] for n in sizes]
     base = [scale["sizes"][n]["query"]["rss_imports_mb"] for n in sizes]
     ax2.plot(sizes, rss, "o-", color="#7c3aed", label="process RSS, serving (embedded Chroma + BM25)")
@@ -508,17 +502,22 @@ def plot(scale: dict[str, Any], png: Path) -> None:
         s = scale["server"]
         ax2.plot([s["n"]], [s["query"]["rss_end_mb"]], "^", color="black", ms=9, label="client RSS, Chroma server mode")
         ax2.plot([s["n"]], [s["query"]["server_rss_mb"]], "x", color="black", ms=9, label="chroma run RSS")
-    ax2.set_xscale("log")
-    ax2.set_xlabel("chunks in the index")
-    ax2.set_ylabel("MiB")
-    ax2.set_title("Memory vs corpus size")
-    ax2.grid(True, which="both", alpha=0.3)
-    ax2.set_ylim(bottom=0)
-    ax2.legend(fontsize=7)
+    _corpus_axis(ax2, "MiB", "Memory vs corpus size")
     fig.tight_layout()
     png.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(png, dpi=110)
     plt.close(fig)
+
+
+def _corpus_axis(ax: Any, ylabel: str, title: str, ncol: int = 1) -> None:
+    """A panel over corpus size: log x, y from zero, light grid, small legend."""
+    ax.set_xscale("log")
+    ax.set_xlabel("chunks in the index")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=7, ncol=ncol)
 
 
 # ---------------------------------------------------------------- markdown
@@ -735,27 +734,28 @@ def render(r: dict[str, Any], png_name: str, quick: bool) -> str:
         w(f"**Method.** Each size is built by one subprocess (`bench/scale_worker.py build`), then served by a "
           "fresh one (`... query`) so that its RSS is what serving costs: the engine's `IndexStore` + "
           "`HybridRetriever.retrieve_passages(q, mode, top_k=8, query_vec=...)`: dense = Chroma HNSW (cosine, "
-          "through llama-index's `ChromaVectorStore`, pool 24), bm25 = bm25s over `bm25_tokens` (pool 24), "
-          "hybrid = both, fused by score (dense cosine + a small weight of normalised BM25). The query embedding (~30 ms, constant in corpus size) is "
+          "over the rows llama-index's `ChromaVectorStore` wrote, pool 24), bm25 = bm25s over `bm25_tokens` (pool 24), "
+          "hybrid = both, fused by score (dense cosine + a small weight of normalised BM25). The query embedding "
+          "(~30 ms, constant in corpus size) is "
           f"excluded. One warm pass, then {sc['rounds']} timed passes over all questions, modes interleaved. "
           "*Bare HNSW* is `collection.query(..., n_results=24, include=[])`: the graph search alone.")
         w("")
         w("| chunks | articles | dense p50 / p95 ms | BM25 p50 / p95 ms | hybrid p50 / p95 ms | bare HNSW p50 ms | RSS serving MiB | RSS after imports MiB | open s | load avg |")
         w("|---|---|---|---|---|---|---|---|---|---|")
+        def cells(q: dict[str, Any], rss: str) -> str:
+            mo = q["modes"]
+            return (f"{q['sources']:,} | {ms(mo['dense']['p50'])} / {ms(mo['dense']['p95'])} | "
+                    f"{ms(mo['bm25']['p50'])} / {ms(mo['bm25']['p95'])} | {ms(mo['hybrid']['p50'])} / "
+                    f"{ms(mo['hybrid']['p95'])} | {ms(mo['hnsw_ids_only']['p50'])} | {rss} | "
+                    f"{q['rss_imports_mb']:.0f} | {q['open_s']:.2f} | {q['load']} |")
+
         for n in sizes:
             q = sc["sizes"][n]["query"]
-            mo = q["modes"]
-            w(f"| {n:,} | {q['sources']:,} | {ms(mo['dense']['p50'])} / {ms(mo['dense']['p95'])} | "
-              f"{ms(mo['bm25']['p50'])} / {ms(mo['bm25']['p95'])} | {ms(mo['hybrid']['p50'])} / {ms(mo['hybrid']['p95'])} | "
-              f"{ms(mo['hnsw_ids_only']['p50'])} | {q['rss_end_mb']:.0f} | {q['rss_imports_mb']:.0f} | {q['open_s']:.2f} | {q['load']} |")
+            w(f"| {n:,} | " + cells(q, f"{q['rss_end_mb']:.0f}"))
         if sc.get("server"):
-            s = sc["server"]
-            q = s["query"]
-            mo = q["modes"]
-            w(f"| {s['n']:,}, **Chroma server** (`chroma run`, 127.0.0.1) | {q['sources']:,} | "
-              f"{ms(mo['dense']['p50'])} / {ms(mo['dense']['p95'])} | {ms(mo['bm25']['p50'])} / {ms(mo['bm25']['p95'])} | "
-              f"{ms(mo['hybrid']['p50'])} / {ms(mo['hybrid']['p95'])} | {ms(mo['hnsw_ids_only']['p50'])} | client {q['rss_end_mb']:.0f} + server "
-              f"{q['server_rss_mb']:.0f} | {q['rss_imports_mb']:.0f} | {q['open_s']:.2f} | {q['load']} |")
+            s, q = sc["server"], sc["server"]["query"]
+            w(f"| {s['n']:,}, **Chroma server** (`chroma run`, 127.0.0.1) | "
+              + cells(q, f"client {q['rss_end_mb']:.0f} + server {q['server_rss_mb']:.0f}"))
         w("")
         w("Building each size (one process: generate, add to Chroma in batches of `client.get_max_batch_size()`, "
           "build BM25):")

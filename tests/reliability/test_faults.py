@@ -231,16 +231,22 @@ def test_chroma_server_down_is_a_clear_error_fast(tmp_path, monkeypatch, golden)
     assert ws.manifest_data() == golden.manifest_data()  # the local part of the index is untouched
 
 
-def test_chroma_server_down_fails_within_seconds_without_models(tmp_path, monkeypatch) -> None:
+def assert_store_fails_fast(tmp_path, host: str, port: int, setting: str, within: float) -> None:
+    """Opening the store against a configured server that does not answer is a StoreError naming the
+    setting, raised within `within` seconds (never a hang, never an httpx traceback)."""
     from index.settings import IndexSettings
     from index.store import IndexStore, StoreError
 
+    settings = IndexSettings.from_env(tmp_path / "s", tmp_path / "i", chroma_host=host, chroma_port=port)
+    started = time.perf_counter()
+    with pytest.raises(StoreError, match=setting):
+        IndexStore(settings).client  # noqa: B018
+    assert time.perf_counter() - started < within
+
+
+def test_chroma_server_down_fails_within_seconds_without_models(tmp_path, monkeypatch) -> None:
     for host in ("127.0.0.1", "localhost"):
-        settings = IndexSettings.from_env(tmp_path / "s", tmp_path / "i", chroma_host=host, chroma_port=closed_port())
-        started = time.perf_counter()
-        with pytest.raises(StoreError, match="ASSISTANT_CHROMA_HOST"):
-            IndexStore(settings).client  # noqa: B018
-        assert time.perf_counter() - started < 5
+        assert_store_fails_fast(tmp_path, host, closed_port(), "ASSISTANT_CHROMA_HOST", within=5)
 
 
 def test_client_server_mode_builds_and_answers(tmp_path, monkeypatch, chroma_server, fast_embedder,
@@ -278,18 +284,10 @@ def test_port_that_accepts_but_never_answers_does_not_hang(tmp_path) -> None:
     """Something listens on the configured port but never replies (a stuck server, another service)."""
     import socket
 
-    from index.settings import IndexSettings
-    from index.store import IndexStore, StoreError
-
     with socket.socket() as mute:
         mute.bind(("127.0.0.1", 0))
         mute.listen(8)
-        port = mute.getsockname()[1]
-        settings = IndexSettings.from_env(tmp_path / "s", tmp_path / "i", chroma_host="127.0.0.1", chroma_port=port)
-        started = time.perf_counter()
-        with pytest.raises(StoreError, match="ASSISTANT_CHROMA_PORT"):
-            IndexStore(settings).client  # noqa: B018
-        assert time.perf_counter() - started < 15
+        assert_store_fails_fast(tmp_path, "127.0.0.1", mute.getsockname()[1], "ASSISTANT_CHROMA_PORT", within=15)
 
 
 def test_embedded_index_switched_to_a_server_is_rebuilt_there(golden, tmp_path, monkeypatch, chroma_server,
