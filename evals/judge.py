@@ -1,25 +1,29 @@
 """Judge one Answer against one turn of a case: a list of failure reasons ("check: reason"); empty = pass.
+Then one outcome per turn (`outcome()`), what the suites count.
 
 Pure functions: an Answer, the turn (see evals/cases.py) and a `source_text(source_id) -> str`; no engine.
+Figures and names are read by the judge's own matcher (evals/matcher.py), never by the engine's parser, so a
+parser bug in the engine cannot be mirrored here.
 
 Checks
-  figure     the expected figure is stated in the answer's OWN WORDS (assistant.verify.own_words: quotes and
-             [n] markers removed), compared with same_value after parse_figures, so "$6 billion",
-             "6 milliards de dollars" and "6bn" are equal and a wrong scale is not. Stricter than same_value:
-             the rate must be the same ("1 milliard par mois" is not "$1 billion"), and when the article
-             bounds the figure ("moins de 1 %", "plus de 350 000 dollars": `qualifier` in the case) the answer
-             must keep that bound; an answer must not invent a bound the article does not state ("more than
-             $6 billion" for "près de 6 milliards"). "about"/"nearly" are interchangeable.
-             A rate may also be said apart from the number ("xAI's monthly loss is $1 billion", "des pertes
-             mensuelles de 1 milliard"): when the case expects a rate, a rate-less figure counts if the own words
-             name that rate.
-  names      every expected name appears in the own words (case and spacing folded: "NVIDIA" == "Nvidia").
-  grounding  every figure in the own words equals a figure inside a cited quote (a stated rate must be a
-             quoted rate).
-  citation   every citation is its source's exact text at its offsets; every [n] marker has a citation and
-             every citation a marker; every quoted span shown in the text is part of a citation; and at least
-             one exact citation contains the expected figure (figure_in, from the case's source) or all the
-             expected names.
+  figure     the expected figure is stated in the answer's OWN WORDS (matcher.own_words: « … » / “ … ” quotes
+             and [n] markers removed), compared by matcher.gives: "$6 billion", "6 milliards de dollars" and
+             "6bn" are equal, a wrong scale, currency or unit is not; the rate must be the same ("1 milliard
+             par mois" is not "$1 billion"); when the article bounds the figure ("moins de 1 %", "plus de
+             350 000 dollars": `qualifier` in the case) the answer must keep that bound, and must not invent a
+             bound the article does not state ("more than $6 billion" for "près de 6 milliards"); "about" and
+             "nearly" are interchangeable with no qualifier. A bound the gold span itself states ("jusqu'à
+             312 mm") is accepted too, when the case did not record it. A rate may be said apart from the
+             number ("xAI's monthly loss is $1 billion"). With `expected_any`, any one alternative.
+  compound   (`expected_all`) every expected figure is stated in the own words as above.
+  names      every expected name appears in the own words (case, accents, hyphens and spacing folded,
+             whole words: "NVIDIA" == "Nvidia").
+  grounding  every figure in the own words is the same quantity as a figure inside a cited quote (a stated
+             rate must be a quoted rate).
+  citation   every citation is its source's exact text at its offsets (0 <= start < end <= len); citation
+             numbers are unique; every [n] marker has a citation and every citation a marker; every quoted span
+             shown in the text is part of a citation; and some exact citation from the expected source contains
+             the expected figure (for a compound: each expected figure) or all the expected names.
   language   answer.language is the case's language, and so is the language of the own words (lingua
              restricted to FR/EN, names removed). Own words with fewer than 3 words of 2+ letters once names
              are removed are too short for lingua; they are judged by marker words instead: they fail when they
@@ -29,6 +33,16 @@ Checks
   answered   answered=False for an unanswerable, and its own words state no figure except one the question
              itself holds ("The articles don't say what Meta will spend in 2025" echoes 2025, claims nothing);
              answered=True otherwise.
+
+Outcomes (one per turn)
+  correct        answered an answerable turn, and every applicable check passed.
+  wrong_stated   answered=True with a figure or names that are not the gold: the expected figure (or every
+                 compound figure, or every name) is not in the own words — another figure, a wrong scale,
+                 unit, rate or bound, names missing, or only a quoted passage; or answered=True on an
+                 unanswerable turn.
+  false_refusal  answered=False on an answerable turn.
+  refused        answered=False on an unanswerable turn (right).
+  flawed         the right figure or names in the own words, but a citation, grounding or language check failed.
 """
 from __future__ import annotations
 
@@ -36,27 +50,22 @@ import re
 from functools import lru_cache
 from typing import Any, Callable
 
-from assistant.figures import figure_in, parse_figures, same_value
-from assistant.types import Answer, Figure
-from assistant.verify import own_words
+from assistant.types import Answer
+from evals.matcher import (Quantity, contains, describe, expected_quantity, gives, grounded, guess_language,
+                           has_name, matches, own_words, parse, same_quantity, stated_bounds)
 
-CHECKS = ("figure", "names", "grounding", "citation", "language", "answered")
+CHECKS = ("figure", "compound", "names", "grounding", "citation", "language", "answered")
+OUTCOMES = ("correct", "wrong_stated", "false_refusal", "refused", "flawed")
+CONTENT_CHECKS = ("figure", "compound", "names")  # failing one of these while answering = wrong_stated
 MIN_WORDS = 3  # below this many words (names removed) lingua is not asked
+
+__all__ = ["CHECKS", "OUTCOMES", "judge", "outcome", "assess", "applicable", "failed_checks", "expected_figure",
+           "matches", "words_language"]
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _QUOTED = re.compile(r"«([^»]*)»|“([^”]*)”")
 # A capitalised word inside a sentence is a name ("Sequoia Capital", "Financial Times"): in no language.
 _NAME_WORD = re.compile(r"(?<=[\w,;] )[A-Z][\w&'’.-]*")
-# Bounds: the article's "plus de"/"moins de" must survive; "environ"/"près de" are plain approximations.
-_UPPER = {"less_than", "up_to"}
-_LOWER = {"more_than", "at_least"}
-# Rates said apart from the number.
-_RATE_WORDS = {
-    "month": re.compile(r"\bmonthly\b|\b(?:a|per|each|every) month\b|\bmensuel(?:le)?s?\b|\bpar mois\b|"
-                        r"\bchaque mois\b|/\s?(?:mois|month)\b", re.I),
-    "year": re.compile(r"\bannual(?:ly)?\b|\byearly\b|\b(?:a|per|each|every) year\b|\bannuel(?:le)?s?\b|"
-                       r"\bpar an\b|\bchaque année\b|/\s?(?:an|year)\b", re.I),
-}
 # Words only one of the two languages uses, for own words too short for lingua.
 _ONLY = {
     "en": {"nearly", "about", "around", "roughly", "approximately", "billion", "billions", "bn", "trillion", "more",
@@ -69,7 +78,7 @@ _ONLY = {
 SourceText = Callable[[str], str]
 
 
-# ------------------------------------------------------------------ helpers
+# ------------------------------------------------------------------ internals
 
 @lru_cache(maxsize=1)
 def _detector():
@@ -96,54 +105,50 @@ def _short_words_language(text: str) -> str | None:
     return next((lang for lang, hit in hits.items() if hit and not any(h for o, h in hits.items() if o != lang)), None)
 
 
-def _fold(text: str) -> str:
-    return re.sub(r"[\s\u00a0\u202f]+", " ", text).casefold()
+def expected_figure(expected: dict[str, Any]) -> Quantity:
+    """A case's expected figure ({value, unit, kind[, per][, qualifier]}) as the matcher's Quantity."""
+    return expected_quantity(expected)
 
 
-def expected_figure(expected: dict[str, Any]) -> Figure:
-    return Figure(float(expected["value"]), str(expected.get("unit", "")), str(expected["kind"]),
-                  qualifier=str(expected.get("qualifier", "")), per=str(expected.get("per", "")))
+_LANG_CACHE: dict[tuple[str, int], str] = {}
 
 
-def _bound(qualifier: str) -> str:
-    return "upper" if qualifier in _UPPER else "lower" if qualifier in _LOWER else ""
-
-
-def matches(stated: Figure, want: Figure) -> bool:
-    """`stated` gives the figure `want`: same_value, the same rate, the same bound (see module doc)."""
-    return same_value(stated, want) and stated.per == want.per and _bound(stated.qualifier) == _bound(want.qualifier)
-
-
-def _gives(stated: Figure, want: Figure, words: str) -> bool:
-    """matches(), or the rate is said elsewhere in the own words (see module doc)."""
-    if matches(stated, want):
-        return True
-    if want.per and not stated.per and _RATE_WORDS[want.per].search(words):
-        from dataclasses import replace
-
-        return matches(replace(stated, per=want.per), want)
-    return False
-
-
-def _grounded(fig: Figure, quoted: list[Figure]) -> bool:
-    return any(same_value(fig, q) and (not fig.per or fig.per == q.per) for q in quoted)
+def _source_language(source_id: str, source_text: SourceText) -> str:
+    """The language of a cited article (decides what "1.500" means in its quotes), from its whole text."""
+    try:
+        text = source_text(source_id)
+    except Exception:  # noqa: BLE001  (an unknown source: whatever the reader raises)
+        return ""
+    key = (source_id, len(text))
+    if key not in _LANG_CACHE:
+        _LANG_CACHE[key] = guess_language(text)
+    return _LANG_CACHE[key]
 
 
 def _exact(answer: Answer, source_text: SourceText) -> list:
     good = []
     for c in answer.citations:
         try:
-            if source_text(c.source_id)[c.start:c.end] == c.quote and c.start < c.end:
-                good.append(c)
-        except (KeyError, FileNotFoundError):
-            pass
+            text = source_text(c.source_id)
+        except Exception:  # noqa: BLE001  (an unknown source is no exact citation, whatever the reader raises)
+            continue
+        if 0 <= c.start < c.end <= len(text) and text[c.start:c.end] == c.quote:
+            good.append(c)
     return good
 
 
-def _describe(f: Figure) -> str:
-    bound = {"upper": "at most ", "lower": "at least "}.get(_bound(f.qualifier), "")
-    rate = f" per {f.per}" if f.per else ""
-    return f"{bound}{f.value:g} {f.unit}{rate}".strip()
+def _quoted_figures(answer: Answer, source_text: SourceText) -> list[Quantity]:
+    return [f for c in answer.citations for f in parse(c.quote, _source_language(c.source_id, source_text))]
+
+
+def _bounds(item: dict[str, Any], want: Quantity, source_text: SourceText) -> set[str]:
+    """Bounds accepted beyond the case's qualifier: those the gold span itself states."""
+    gold, source = item.get("gold"), item.get("source")
+    return stated_bounds(want, gold, _source_language(source, source_text) if source else None) if gold else set()
+
+
+def _cites(c, want: Quantity, source: str | None, source_text: SourceText) -> bool:
+    return (not source or c.source_id == source) and contains(want, c.quote, _source_language(c.source_id, source_text))
 
 
 # ------------------------------------------------------------------ checks
@@ -154,12 +159,15 @@ def check_citations(answer: Answer, source_text: SourceText) -> list[str]:
     for c in answer.citations:
         if c not in exact:
             out.append(f"citation: [{c.number}] is not the source's text at {c.source_id}:{c.start}:{c.end}")
-    numbers = {c.number for c in answer.citations}
+    numbers = [c.number for c in answer.citations]
+    repeated = sorted({n for n in numbers if numbers.count(n) > 1})
+    if repeated:
+        out.append(f"citation: numbers {repeated} are used by more than one citation")
     markers = {int(m) for m in _MARKER.findall(answer.text)}
-    if markers - numbers:
-        out.append(f"citation: markers {sorted(markers - numbers)} have no citation")
-    if numbers - markers:
-        out.append(f"citation: citations {sorted(numbers - markers)} are never referred to in the text")
+    if markers - set(numbers):
+        out.append(f"citation: markers {sorted(markers - set(numbers))} have no citation")
+    if set(numbers) - markers:
+        out.append(f"citation: citations {sorted(set(numbers) - markers)} are never referred to in the text")
     for m in _QUOTED.finditer(answer.text):
         shown = (m.group(1) if m.group(1) is not None else m.group(2)).strip().strip("…").strip()
         if shown and not any(shown in c.quote for c in answer.citations):
@@ -187,38 +195,56 @@ def check_answered(answer: Answer, turn: dict[str, Any]) -> list[str]:
     if turn.get("unanswerable"):
         out = []
         if answer.answered:
-            out.append("answered: answered=True on a question the articles do not answer")
-        asked = parse_figures(turn.get("question", ""))
-        stated = [f for f in parse_figures(own_words(answer.text)) if not any(same_value(f, q) for q in asked)]
+            return ["answered: answered=True on a question the articles do not answer"]
+        asked = parse(turn.get("question", ""), turn["language"])
+        stated = [f for f in parse(own_words(answer.text), turn["language"])
+                  if not any(same_quantity(f, q) for q in asked)]
         if stated:
             out.append(f"answered: the refusal states figures of its own {[f.text for f in stated]}")
         return out
     return [] if answer.answered else ["answered: answered=False on a question the articles answer"]
 
 
-def check_grounding(answer: Answer) -> list[str]:
-    quoted = [f for c in answer.citations for f in parse_figures(c.quote)]
+def check_grounding(answer: Answer, turn: dict[str, Any], source_text: SourceText) -> list[str]:
+    quoted = _quoted_figures(answer, source_text)
     return [f"grounding: {f.text!r} in the own words is in no cited quote"
-            for f in parse_figures(own_words(answer.text)) if not _grounded(f, quoted)]
+            for f in parse(own_words(answer.text), turn["language"]) if not grounded(f, quoted)]
 
 
 def check_figure(answer: Answer, turn: dict[str, Any], source_text: SourceText) -> list[str]:
     from evals.cases import alternatives
 
     words = own_words(answer.text)
-    stated = parse_figures(words)
+    stated = parse(words, turn["language"])
     exact = _exact(answer, source_text)
     out = []
     wanted = [(alt, expected_figure(alt)) for alt in alternatives(turn)]
-    said = [(alt, want) for alt, want in wanted if any(_gives(f, want, words) for f in stated)]
+    said = [(alt, want) for alt, want in wanted
+            if any(gives(f, want, words, _bounds(alt, want, source_text)) for f in stated)]
     if not said:
-        options = " or ".join(_describe(w) for _, w in wanted)
+        options = " or ".join(describe(w) for _, w in wanted)
         out.append(f"figure: {options} not stated in the own words {words.strip()[:140]!r} "
                    f"(stated: {[f.text for f in stated]})")
         said = wanted  # still judge whether the right span was cited
-    if not any(figure_in(want, c.quote) and (not alt.get("source") or c.source_id == alt["source"])
-               for alt, want in said for c in exact):
+    if not any(_cites(c, want, alt.get("source"), source_text) for alt, want in said for c in exact):
         out.append("citation: no exact citation from the expected source contains the expected figure")
+    return out
+
+
+def check_compound(answer: Answer, turn: dict[str, Any], source_text: SourceText) -> list[str]:
+    from evals.cases import required
+
+    words = own_words(answer.text)
+    stated = parse(words, turn["language"])
+    exact = _exact(answer, source_text)
+    out = []
+    for item in required(turn):
+        want = expected_figure(item)
+        if not any(gives(f, want, words, _bounds(item, want, source_text)) for f in stated):
+            out.append(f"compound: {describe(want)} not stated in the own words {words.strip()[:140]!r} "
+                       f"(stated: {[f.text for f in stated]})")
+        if not any(_cites(c, want, item.get("source"), source_text) for c in exact):
+            out.append(f"citation: no exact citation from the expected source contains {describe(want)}")
     return out
 
 
@@ -226,13 +252,15 @@ def check_names(answer: Answer, turn: dict[str, Any], source_text: SourceText) -
     names = turn["expected"]["names"]
     words = own_words(answer.text)
     out = []
-    missing = [n for n in names if _fold(n) not in _fold(words)]
+    missing = [n for n in names if not has_name(n, words)]
     if missing:
         out.append(f"names: {missing} not in the own words {words.strip()[:140]!r}")
-    if not any(all(_fold(n) in _fold(c.quote) for n in names) for c in _exact(answer, source_text)):
+    if not any(all(has_name(n, c.quote) for n in names) for c in _exact(answer, source_text)):
         out.append("citation: no exact citation contains all the expected names")
     return out
 
+
+# ------------------------------------------------------------------ the public interface
 
 def applicable(turn: dict[str, Any]) -> tuple[str, ...]:
     from evals.cases import kind_of
@@ -253,9 +281,11 @@ def judge(answer: Answer, turn: dict[str, Any], source_text: SourceText) -> list
     kind = kind_of(turn)
     if kind == "unanswerable":
         return failures
-    failures += check_grounding(answer)
+    failures += check_grounding(answer, turn, source_text)
     if kind == "names":
         failures += check_names(answer, turn, source_text)
+    elif kind == "compound":
+        failures += check_compound(answer, turn, source_text)
     else:
         failures += check_figure(answer, turn, source_text)
     return failures
@@ -263,3 +293,21 @@ def judge(answer: Answer, turn: dict[str, Any], source_text: SourceText) -> list
 
 def failed_checks(failures: list[str]) -> set[str]:
     return {f.split(":", 1)[0] for f in failures}
+
+
+def outcome(answer: Answer, turn: dict[str, Any], failures: list[str]) -> str:
+    """correct | wrong_stated | false_refusal | refused | flawed (see the module doc)."""
+    if turn.get("unanswerable"):
+        return "wrong_stated" if answer.answered else "refused"
+    if not answer.answered:
+        return "false_refusal"
+    failed = failed_checks(failures)
+    if failed & set(CONTENT_CHECKS):
+        return "wrong_stated"
+    return "flawed" if failed else "correct"
+
+
+def assess(answer: Answer, turn: dict[str, Any], source_text: SourceText) -> tuple[list[str], str]:
+    """(failures, outcome) of one answer."""
+    failures = judge(answer, turn, source_text)
+    return failures, outcome(answer, turn, failures)

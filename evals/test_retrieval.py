@@ -1,7 +1,7 @@
 """hit@1, hit@3 and MRR of the gold span for dense-only, BM25-only and the hybrid retrieval the engine uses
 (plus plain reciprocal-rank fusion, for comparison).
 
-Cases: every answerable stand-alone question with a gold (figures, names, first turns of conversations).
+Seeds only. Cases: every answerable stand-alone question with a gold (figures, names, first turns of conversations).
 A passage hits when it is from the gold's source and its [start, end) contains the gold's offsets (the gold
 located with text.find). A case with several golds (`also`, or the alternatives of expected_any) counts its
 best-ranked one. The rank is the first hitting passage among top_k=10; a miss scores 0.
@@ -12,6 +12,8 @@ import pytest
 
 from evals.cases import retrieval_cases
 from evals.conftest import RETRIEVAL
+
+pytestmark = pytest.mark.suite("seeds")
 
 MODES = ("dense", "bm25", "hybrid", "rrf")  # rrf: reported for comparison, not the engine's ranking
 TOP_K = 10

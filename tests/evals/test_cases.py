@@ -8,13 +8,21 @@ from collections import defaultdict
 
 import pytest
 
-from assistant.figures import parse_figures
-from evals.cases import (CATEGORIES, SOURCES_DIR, all_cases, alternatives, golds, kind_of, load, source_text,
+from evals.cases import (SEED_CATEGORIES, SOURCES_DIR, all_cases, alternatives, golds, kind_of, load, source_text,
                          turns)
 from evals.judge import expected_figure, matches
+from evals.matcher import parse
+
+
+def parse_figures(text: str):
+    return parse(text, "fr")  # both seed articles are French
+
 
 UNITS = {"money": {"USD", "EUR"}, "count": {"GPU", ""}, "percent": {"%"}, "duration": {"month", "year", "week", "day"},
          "year": {"year"}}
+# Figures of the articles deliberately not asked (see the head of evals/cases/figures.yaml): counts of rhetorical
+# items, by their text as the judge's matcher reads it.
+NOT_ASKED = {"trois", "deux"}
 SOURCE_FILES = sorted(p.name for p in SOURCES_DIR.glob("*.txt"))
 ALL_TURNS = [(c["id"], n, t) for c in all_cases() for n, t in enumerate(turns(c), 1)]
 TURN_IDS = [f"{cid}#{n}" for cid, n, _ in ALL_TURNS]
@@ -92,6 +100,8 @@ def test_every_figure_of_the_articles_is_asked_in_both_languages(name: str) -> N
     """Each figure parse_figures finds in an article has a single-answer case, in French and in English."""
     cases = [c for c in _single_figure_cases() if c["source"] == name]
     for fig in parse_figures(source_text(name)):
+        if fig.text in NOT_ASKED:
+            continue
         langs = {c["language"] for c in cases if matches(fig, expected_figure(c["expected"]))}
         assert langs == {"fr", "en"}, f"{name}: {fig.text!r} ({fig}) is asked in {sorted(langs)}"
 
@@ -103,7 +113,7 @@ def test_the_articles_are_french_so_english_questions_are_cross_lingual() -> Non
 
 
 def test_half_the_suite_is_cross_lingual() -> None:
-    for category in CATEGORIES:
+    for category in SEED_CATEGORIES:
         langs = [c["language"] for c in load(category)]
         assert abs(langs.count("en") - langs.count("fr")) <= 1, (category, langs.count("en"), langs.count("fr"))
 

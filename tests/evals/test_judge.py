@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.types import Answer, Citation
-from evals.judge import failed_checks, judge, words_language
+from evals.judge import OUTCOMES, applicable, assess, failed_checks, judge, outcome, words_language
 
 VAL = "Le nouveau cycle de financement voit désormais xAI évalué à environ 18 milliards de dollars."
 RAISE = ("xAI a obtenu près de 6 milliards de dollars de financement supplémentaire, notamment auprès de "
@@ -296,3 +296,72 @@ def test_names_are_compared_case_and_space_insensitively() -> None:
     good = ans(f"According to the article, they are SEQUOIA CAPITAL and Tribe\u00a0Capital [1]: “{RAISE}”",
                citations=[cite(RAISE)])
     assert judge(good, NAMES, src) == []
+
+
+# ------------------------------------------------------------------ citation holes
+
+def test_fails_negative_offsets() -> None:
+    text = SOURCES[A]
+    start = text.index(VAL)
+    sneaky = Citation(A, A, VAL, start - len(text), start + len(VAL) - len(text))
+    assert "citation" in checks(ans(EN_OK, citations=[sneaky]), VALUATION)
+
+
+def test_fails_two_citations_with_one_number() -> None:
+    both = [cite(VAL), cite(RAISE)]  # both numbered [1]
+    assert "citation" in checks(ans(f"About $18 billion [1]: “{VAL}” “{RAISE}”", citations=both), VALUATION)
+
+
+# ------------------------------------------------------------------ compound
+
+COMPOUND = {"language": "en", "source": A, "question": "How much did xAI raise and at what valuation?",
+            "expected_all": [{"value": 6e9, "unit": "USD", "kind": "money", "gold": "près de 6 milliards de dollars"},
+                             {"value": 1.8e10, "unit": "USD", "kind": "money", "gold": "environ 18 milliards de dollars"}]}
+BOTH = [cite(RAISE), cite(VAL, number=2)]
+
+
+def test_compound_passes_both_figures_each_cited() -> None:
+    good = ans(f"Nearly $6 billion [1], at a valuation of about $18 billion [2]: “{RAISE}” “{VAL}”", citations=BOTH)
+    assert judge(good, COMPOUND, src) == []
+    assert applicable(COMPOUND)[0] == "compound"
+
+
+def test_compound_fails_a_missing_figure() -> None:
+    one_only = ans(f"Nearly $6 billion [1]: “{RAISE}”", citations=[cite(RAISE)])
+    failures = judge(one_only, COMPOUND, src)
+    assert "compound" in failed_checks(failures)
+    assert outcome(one_only, COMPOUND, failures) == "wrong_stated"
+
+
+def test_compound_fails_a_figure_no_citation_holds() -> None:
+    uncited = ans(f"Nearly $6 billion and about $18 billion [1]: “{RAISE}”", citations=[cite(RAISE)])
+    failures = judge(uncited, COMPOUND, src)
+    assert failed_checks(failures) >= {"citation", "grounding"} and "compound" not in failed_checks(failures)
+    assert outcome(uncited, COMPOUND, failures) == "flawed"
+
+
+def test_compound_fails_a_wrong_scale_on_either() -> None:
+    wrong = ans(f"Nearly $6 million [1], at about $18 billion [2]: “{RAISE}” “{VAL}”", citations=BOTH)
+    assert "compound" in checks(wrong, COMPOUND)
+
+
+# ------------------------------------------------------------------ outcomes
+
+def test_outcomes() -> None:
+    def of(answer: Answer, t: dict) -> str:
+        failures, result = assess(answer, t, src)
+        assert result in OUTCOMES
+        return result
+
+    assert of(ans(EN_OK), VALUATION) == "correct"
+    assert of(ans(f"About $16 billion [1]: “{VAL}”"), VALUATION) == "wrong_stated"
+    assert of(ans(f"About $18 million [1]: “{VAL}”"), VALUATION) == "wrong_stated"
+    assert of(ans(f"The article says [1]: “{VAL}”"), VALUATION) == "wrong_stated"  # the figure only quoted
+    assert of(ans(EN_OK, answered=False), VALUATION) == "false_refusal"
+    assert of(ans("The articles do not answer this question.", answered=False, citations=[]), UNANSWERABLE) == "refused"
+    assert of(ans(EN_OK), UNANSWERABLE) == "wrong_stated"
+    assert of(ans(f"About $18 billion [1]: “{SHARE}”", citations=[cite(SHARE)]), VALUATION) == "flawed"
+    assert of(ans(f"About $18 billion, after $7 billion [1]: “{VAL}”"), VALUATION) == "flawed"
+    assert of(ans(f"Environ 18 milliards de dollars, d'après l'article [1] : « {VAL} »"), VALUATION) == "flawed"
+    assert of(ans(f"According to the article, it is Sequoia Capital [1]: “{RAISE}”", citations=[cite(RAISE)]),
+              NAMES) == "wrong_stated"
