@@ -274,7 +274,8 @@ def choose_figure(frame: QuestionFrame, segments: list[Segment], views: dict[str
                 score += 0.04 if any(y in sentence for y in frame.years) else -0.04
             if trace is not None:
                 trace.append((round(score, 4), fig.text, f"seg={seg.similarity:.3f} clause={clause_sim:.3f} scope={scope:.3f} "
-                              f"lex={_lexical(frame, clause_text):.3f} local={local}", view.text[clause[0]:clause[1]][:70]))
+                              f"lex={_lexical(frame, clause_text):.3f} local={local}", view.text[clause[0]:clause[1]][:70],
+                              view.source_id, fig.start))
             if best is None or score > best.score:
                 qs, qe = _quote_span(view, seg.sent_idx, clause, frame)
                 if frame.kind == "count" and not fig.unit:
@@ -574,6 +575,7 @@ _T = {
         "refuse": "The articles do not answer this question.",
         "closest": "The closest passage",
         "and": "and",
+        "rival": "But another passage gives",
     },
     "fr": {
         "according": "d'après l'article",
@@ -581,6 +583,7 @@ _T = {
         "refuse": "Les articles ne répondent pas à cette question.",
         "closest": "Le passage le plus proche",
         "and": "et",
+        "rival": "Mais un autre passage donne",
     },
 }
 
@@ -603,7 +606,10 @@ def citation_for(c: Candidate, number: int = 1) -> Citation:
                     c.view.publisher, number)
 
 
-def render(frame: QuestionFrame, c: Candidate) -> tuple[str, list[Citation], list[Figure]]:
+def render(frame: QuestionFrame, c: Candidate, rivals: list[Candidate] | None = None
+           ) -> tuple[str, list[Citation], list[Figure]]:
+    """The answer text with its citations. `rivals`: figures of another value that fit the question as
+    well (two articles or two dates disagree): stated and cited too, never silently dropped."""
     lang = frame.language
     cit = citation_for(c)
     quoted = quote(cit.quote, lang)
@@ -611,7 +617,15 @@ def render(frame: QuestionFrame, c: Candidate) -> tuple[str, list[Citation], lis
         stated = format_figure(c.figure, lang)
         stated = stated[0].upper() + stated[1:]
         text = f"{stated}, {_T[lang]['according']} [1]{_colon(lang)} {quoted}"
-        return text, [cit], [c.figure]
+        citations, figures = [cit], [c.figure]
+        for n, rival in enumerate(rivals or [], 2):
+            other = citation_for(rival, n)
+            if other.source_id == cit.source_id and other.start < cit.end and cit.start < other.end:
+                continue  # the same span says both: one citation is enough
+            text += f" {_T[lang]['rival']} {format_figure(rival.figure, lang)} [{n}]{_colon(lang)} {quote(other.quote, lang)}"
+            citations.append(other)
+            figures.append(rival.figure)
+        return text, citations, figures
     if c.names:
         text = f"{_join_names(c.names, lang)}, {_T[lang]['according']} [1]{_colon(lang)} {quoted}"
         return text, [cit], []

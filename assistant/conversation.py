@@ -15,6 +15,7 @@ _PRONOUNS = frozenset(
     "elle il ils elles sa son ses leur leurs lui cette cet ce celle celui it its they their them this that "
     "he she his her y en l'entreprise la société the company the firm the startup".split()
 )
+_WH = re.compile(r"\b(?:combien|quel|quelle|quels|quelles|quand|qui|how|what|which|when|who|whom|whose|where)\b")
 _FOLLOW_START = re.compile(r"^\s*(et|and|what about|how about|and what about|quid de|et pour|et pour ce qui est de|"
                            r"et qu'en est-il de|same for|pareil pour|idem pour|et chez|and for)\b", re.I)
 
@@ -24,20 +25,26 @@ def condense(turn: str, language: str, previous: QuestionFrame | None) -> tuple[
     frame = analyse(turn, language)  # type: ignore[arg-type]
     if previous is None:
         return frame, turn
-    words = re.findall(r"[\w'’-]+", fold(turn))
+    words = re.findall(r"[\w'’]+", fold(turn))  # "a-t-elle", "ont-elles": the pronoun is a word of its own
     short = len(words) <= 6
     elliptic = bool(_FOLLOW_START.search(turn)) or short
+    if elliptic and not _WH.search(fold(turn)) and frame.kind != "names":
+        # No question word: "Et l'année d'avant ?", "And a year earlier?" asks the previous question again
+        # for another time, attribute or subject; a time word alone does not make it a question about a year.
+        frame = replace(frame, kind="other", explicit=False)
     if frame.entities and frame.kind == "other" and elliptic:
         # Same question, another subject: "And OpenAI?", "Et Tesla ?".
         text = previous.text
         if previous.entities:
-            for old in previous.entities:
+            # Only the subject changes ("And the Greens?"): the other entities (the place, the event) stay.
+            for old in (previous.subjects or previous.entities)[:1]:
                 text = text.replace(old, " ".join(frame.entities), 1) if old in text else text
             if not any(e in text for e in frame.entities):
                 text = f"{text} {' '.join(frame.entities)}"
         else:
             text = f"{text} {' '.join(frame.entities)}"
-        inherited = replace(previous, text=text, language=frame.language, entities=frame.entities,
+        kept = tuple(e for e in previous.entities if e not in (previous.subjects or previous.entities)[:1])
+        inherited = replace(previous, text=text, language=frame.language, entities=frame.entities + kept,
                             subjects=frame.subjects, years=frame.years or previous.years,
                             focus=tuple(dict.fromkeys(previous.focus + frame.focus)))
         return inherited, text

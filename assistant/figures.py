@@ -26,6 +26,7 @@ _DE = rf"(?:de{_SP}+|d{_APOS}{_SP}*)"  # "de dollars", "d'euros", "d’utilisate
 _NUMERAL = re.compile(
     rf"(?<![\w.,\[°#])(?<![^\W\d]-)"
     rf"(?:(?P<sp>[1-9]\d{{0,2}}(?:{_SP}\d{{3}})+(?:,\d+)?)"
+    rf"|(?P<dt>[1-9]\d{{0,2}}(?:\.\d{{3}})+)(?![.,]\d)"  # "15.000": French thousands with dots
     rf"|(?P<cm>[1-9]\d{{0,2}}(?:,\d{{3}})+(?:\.\d+)?)"
     rf"|(?P<pl>\d+(?:[.,]\d+)?))"
     rf"(?![\d\]]|[.,]\d)"
@@ -40,9 +41,14 @@ _INNER_SCALE = re.compile(r"(milliard|billion|million|trillion|thousand|mille)s?
 
 _CURRENCY = (rf"(?:{_DE}?(?P<curw>dollars?(?:{_SP}+(?:américains|US))?|euros?|livres{_SP}+sterling)"
              r"|(?P<curc>USD|EUR|GBP)|(?P<curs>US\$|\$|€|£))")
-_UNIT = (rf"(?P<pct>%|pour{_SP}?cents?|pourcents?|percent|per{_SP}cent)"
+_UNIT = (rf"(?P<pts>points?{_SP}+de{_SP}+pourcentage|percentage{_SP}+points?|pp|points?(?!{_SP}+(?:de{_SP}+)?(?:vente|suture|contact|presse|passage)))"
+         rf"|(?P<pct>%|pour{_SP}?cents?|pourcents?|percent|per{_SP}cent)"
          rf"|{_DE}?(?P<noun>GPUs?|puces|chips|utilisateurs?|users?|abonnés|subscribers?|employés|salariés|employees)"
-         r"|(?P<dur>mois|months?|ans?|années?|years?|semaines?|weeks?|jours?|days?)")
+         r"|(?P<dur>mois|months?|ans?|années?|years?|semaines?|weeks?|jours?|days?)"
+         # Measures: symbols and their spelled-out names, the same in both languages' news copy.
+         rf"|(?P<meas>°{_SP}?C|°{_SP}?F|degrés{_SP}+Celsius|degrees{_SP}+Celsius|degrés|degrees|km/h|mm|cm|km|kWh|MWh|GWh|TWh"
+         r"|kW|MW|GW|kg|tonnes?|tons?|litres?|liters?|millimètres?|millimetres?|millimeters?|kilomètres?"
+         r"|kilometres?|kilometers?|mégawattheures?|megawatt-hours?|térawattheures?|terawatt-hours?|mètres?|metres?|meters?|m(?![\w/.,]))")
 _HALF = rf"{_SP}+(?:et{_SP}+demie?|and{_SP}+a{_SP}+half)"
 # Everything that may follow the number: a scale ("milliards", "bn"; a glued "B"/"M"/"k"/"mn" only with
 # a currency, since "7B", "4K" and "6 mn" are a model size, a resolution and minutes), "et demi",
@@ -56,6 +62,15 @@ _TAIL = re.compile(
     re.I,
 )
 _GLUED_LETTER = re.compile(r"[^\W\d_]")
+# A noun a scaled number counts ("10 millions d'utilisateurs", "2 million passengers").
+_COUNTED_AFTER = re.compile(rf"{_SP}*(?:{_DE})?(?!(?:un|une|a|an|the|le|la|les|de|du|des|en|in|et|and|or|ou|contre|"
+                            rf"versus|vs|soit|year|years|an|ans|plus|earlier|before|ago|auparavant|avant|sur|pour|par|dans|avec|sans|selon|"
+                            rf"cette|ce|cet|this|that|for|over|from|with|per|each|chaque|fin|at|by|on|to|au|aux)(?![^\W\d_]))"
+                            r"[a-zàâçéèêëîïôûùüÿœ]{3,}")
+# A plural noun right after a spelled-out number (lower case, ending in s or x, not a function word).
+_PLURAL_NOUN = re.compile(rf"{_SP}+(?!(?:les|des|ses|ces|mes|tes|nos|vos|leurs|plus|moins|fois|times|dans|sous|sans|"
+                          rf"vers|chez|apres|après|depuis|years|ans|mois|days|jours|weeks|semaines|months|hours|heures)"
+                          rf"(?![^\W\d_]))[a-zàâçéèêëîïôûùüÿœ][a-zàâçéèêëîïôûùüÿœ-]*[sx](?![^\W\d_])")
 _PREFIX_CURRENCY = re.compile(rf"(?P<cur>US\$|\$|€|£|USD|EUR|GBP){_SP}?$")
 _QDE = rf"{_SP}+(?:de|d{_APOS})"  # "près de", "près d'un"
 _QUALIFIERS = {
@@ -76,7 +91,9 @@ _QUALIFIER = re.compile(
 )
 _PER = re.compile(
     rf"{_SP}*(?:(?:par|per|chaque|each|every|a|/){_SP}*"
-    rf"(?P<unit>mois|month|an|année|annum|year|semaine|week|jour|day){_NOT_LETTER_AFTER}(?!{_SP}+ago)"
+    rf"(?P<unit>mois|month|an|année|annum|year|semaine|week|jour|day){_NOT_LETTER_AFTER}"
+    # "a year earlier", "un an plus tôt": a date, not a rate.
+    rf"(?!{_SP}+(?:ago|earlier|before|previously|later|plus{_SP}+tôt|auparavant|avant|plus{_SP}+tard))"
     # "$1bn monthly." is a rate; "550 million monthly users" is not.
     rf"|(?P<adv>monthly|mensuellement|annually|annuellement|yearly|weekly|daily){_NOT_LETTER_AFTER}"
     rf"(?!{_SP}+[^\W\d_]))",
@@ -100,6 +117,16 @@ _UNIT_OF = {  # surface word (lower case, "de"/"d'" stripped) -> normalised unit
     "yearly": "year", "weekly": "week", "daily": "day",
 }
 _DURATIONS = ("month", "year", "week", "day")
+_MEASURES = {"°c": "°C", "°f": "°F", "degrés celsius": "°C", "degrees celsius": "°C", "degrés": "°C", "degrees": "°C",
+             "km/h": "km/h", "mm": "mm", "cm": "cm", "km": "km", "kwh": "kWh", "mwh": "MWh", "gwh": "GWh",
+             "twh": "TWh", "kw": "kW", "mw": "MW", "gw": "GW", "kg": "kg", "tonne": "t", "tonnes": "t", "ton": "t",
+             "tons": "t", "litre": "L", "litres": "L", "liter": "L", "liters": "L", "millimètre": "mm",
+             "millimètres": "mm", "millimetre": "mm", "millimetres": "mm", "millimeter": "mm", "millimeters": "mm",
+             "kilomètre": "km", "kilomètres": "km", "kilometre": "km", "kilometres": "km", "kilometer": "km",
+             "kilometers": "km", "mégawattheure": "MWh", "mégawattheures": "MWh", "megawatt-hour": "MWh",
+             "megawatt-hours": "MWh", "térawattheure": "TWh", "térawattheures": "TWh", "terawatt-hour": "TWh",
+             "terawatt-hours": "TWh", "m": "m", "mètre": "m", "mètres": "m", "metre": "m", "metres": "m", "meter": "m",
+             "meters": "m"}
 # Unit spellings a caller may hand to same_value (Figure built by hand or from YAML).
 _UNIT_ALIASES = {"$": "USD", "usd": "USD", "us$": "USD", "dollar": "USD", "dollars": "USD", "€": "EUR",
                  "eur": "EUR", "euro": "EUR", "euros": "EUR", "£": "GBP", "gbp": "GBP", "percent": "%",
@@ -132,6 +159,8 @@ def _numeral_value(m: re.Match[str]) -> float:
         return float(re.sub(_SP, "", m.group("sp")).replace(",", "."))
     if m.group("cm"):
         return float(m.group("cm").replace(",", ""))
+    if m.group("dt"):
+        return float(m.group("dt").replace(".", ""))
     return float(m.group("pl").replace(",", "."))
 
 
@@ -222,9 +251,13 @@ def _build(text: str, start: int, end: int, value: float, is_word: bool, scale_o
         kind = "money"
     elif tail.group("pct"):
         unit, kind = "%", "percent"
+    elif tail.group("pts"):
+        unit, kind = "pt", "percent"
     elif noun:
         unit = _UNIT_OF[noun]
         kind = "duration" if unit in _DURATIONS else "count"
+    elif tail.group("meas"):
+        unit, kind = _MEASURES[re.sub(_SP + "+", " ", tail.group("meas").lower()).replace("° ", "°")], "measure"
     else:
         kind = "count"
     if tail.group("cu"):
@@ -232,9 +265,14 @@ def _build(text: str, start: int, end: int, value: float, is_word: bool, scale_o
         if kind == "duration" and tail.group("half2"):
             value += 0.5
             stop = tail.end("half2")
-    if is_word and not (scale_word or scale_only or value >= 1e6 or kind in ("money", "percent", "duration")
+    if is_word and not (scale_word or scale_only or value >= 1e6 or kind in ("money", "percent", "duration", "measure")
                         or (unit and value > 1)):
-        return None  # "un grand", "deux atouts", "un GPU": a word number needs a scale or a unit
+        # "vingt-huit sièges", "eight seats", "quatorze écoles": a spelled-out number of two or more before a
+        # plural noun counts that noun; "un grand", "un GPU" stay no figure.
+        noun_after = _PLURAL_NOUN.match(text, end)
+        if not (value >= 2 and noun_after):
+            return None
+        unit = ""
 
     if (not is_word and kind == "count" and not unit and not scale_word
             and re.fullmatch(r"\d{4}", text[start:end]) and 1900 <= value <= 2100):
@@ -268,7 +306,24 @@ def _parse(text: str) -> tuple[Figure, ...]:
     for f in figures:
         if not kept or f.start >= kept[-1].end:
             kept.append(f)
-    return tuple(kept)
+    return tuple(_elided_currency(text, kept))
+
+
+def _elided_currency(text: str, figures: list[Figure]) -> list[Figure]:
+    """"12 millions d'euros, contre 1,80 milliard un an plus tôt": a scaled amount with no unit of its own
+    next to a money figure is money in that currency (press copy drops the repeated currency). A scaled
+    number that counts a noun ("10 millions d'utilisateurs") keeps its own unit."""
+    money = [f for f in figures if f.kind == "money"]
+    if not money:
+        return figures
+    out = []
+    for f in figures:
+        if (f.kind == "count" and not f.unit and _BIG_SCALE_WORDS.search(f.text)
+                and not _COUNTED_AFTER.match(text, f.end)):
+            near = min(money, key=lambda m: abs(m.start - f.start))
+            f = Figure(f.value, near.unit, "money", f.qualifier, f.start, f.end, f.text, f.per)
+        out.append(f)
+    return out
 
 
 def parse_figures(text: str) -> list[Figure]:
@@ -334,7 +389,11 @@ def format_figure(fig: Figure, language: str) -> str:
     lang = "fr" if language == "fr" else "en"
     if fig.kind == "year":
         return str(int(fig.value))
-    if fig.kind == "percent":
+    if fig.kind == "measure":
+        body = f"{_number(fig.value, lang)}\u00a0{fig.unit}" if lang == "fr" else f"{_number(fig.value, lang)} {fig.unit}"
+    elif fig.kind == "percent" and fig.unit == "pt":
+        body = f"{_number(fig.value, lang)} " + ("points de pourcentage" if lang == "fr" else "percentage points")
+    elif fig.kind == "percent":
         body = format_percent(_decimal(fig.value) / 100, locale=_LOCALES[lang], decimal_quantization=False)
     elif fig.kind == "money":
         n, en_scale, fr_scale = _scaled(fig.value) if fig.value >= 1e6 else (fig.value, "", "")

@@ -50,10 +50,15 @@ _DURATION_UNITS = {"month", "year", "week", "day"}
 # whole words, checked in question order: "Quel montant de financement" is money, "Quel journal a rendu
 # compte de l'accord de financement" is names).
 HEAD_NOUNS: dict[str, tuple[str, ...]] = {
-    "percent": ("part", "parts", "share", "pourcentage", "percentage", "proportion", "taux", "rate", "fraction"),
+    "percent": ("part", "parts", "share", "pourcentage", "percentage", "proportion", "taux", "rate", "fraction",
+                "marge", "margin", "participation", "turnout", "ponctualite", "punctuality", "efficacite",
+                "efficacy", "chomage", "unemployment", "inflation", "couverture", "coverage"),
     "year": ("annee", "year", "date", "echeance", "deadline", "horizon"),
     "duration": ("delai", "duree", "duration", "period", "periode", "temps"),
     "count": ("nombre", "number", "count", "quantite", "quantity", "fleet", "parc", "flotte", "stock"),
+    "measure": ("temperature", "temperatures", "precipitations", "pluviometrie", "rainfall", "cumul", "vitesse",
+                "speed", "distance", "longueur", "length", "altitude", "profondeur", "depth", "poids", "weight",
+                "production", "capacite", "capacity", "puissance", "consommation", "consumption"),
     "money": ("montant", "somme", "sum", "amount", "budget", "rallonge", "enveloppe", "valeur", "value",
               "valorisation", "valuation", "worth", "perte", "pertes", "loss", "losses", "revenu", "revenus",
               "revenue", "revenues", "recette", "recettes", "chiffre d'affaires", "sales", "ventes", "cout",
@@ -197,6 +202,7 @@ des du de d l selon d'après en au aux par pour sur dans avec sans il elle ils e
 can could would will should has have had may might tell give list name please donne dis cite indique
 and also then so but mais donc alors jusqu'à jusqu lequel laquelle
 at from with into since after before during besides depuis avant après pendant avec chez entre vers sous
+ça ca cela ceci voici voila
 """.split())
 _FIGURE_SHORTHAND = re.compile(r"^\d+(?:[.,]\d+)?(?:bn|b|m|k|md|mds|mrd|mrds)$", re.IGNORECASE)
 
@@ -214,7 +220,7 @@ _SIDE_CUE = re.compile(
 class QuestionFrame:
     text: str
     language: Language
-    kind: str  # 'money' | 'count' | 'percent' | 'duration' | 'year' | 'names' | 'other'
+    kind: str  # 'money' | 'count' | 'percent' | 'duration' | 'year' | 'measure' | 'names' | 'other'
     unit: str = ""  # counted thing for 'count' (canonical), duration unit for 'duration'
     entities: tuple[str, ...] = ()
     per: str = ""

@@ -54,6 +54,10 @@ class Answer:
     question: str = ""  # the question as asked
     standalone_question: str = ""  # after follow-up condensation
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    # True only when the answer passed the grounding check AND the ranker's calibrated threshold: the
+    # "Verified in the articles" badge. A refusal that offers a passage has answered=False, verified=False.
+    verified: bool = False
+    confidence: float = 0.0  # the ranker's calibrated probability that the answer is right (0 for refusals)
 
     @property
     def own_words(self) -> str:

