@@ -2,6 +2,9 @@
 
 The request's `model` selects the behaviour, so every test scripts its own model:
 - "slow": sleeps `slow_seconds` before replying (past the client's timeout);
+- "keepalive": trickles keep-alive bytes for `keepalive_seconds` (a space every 0.2 s before the JSON, or
+  SSE comment lines before the chunks), then replies `scripts["keepalive"]`: every read is quick, the call
+  is not (a real server did this for 13 minutes);
 - "ratelimit": HTTP 429; "boom": HTTP 503;
 - any other name: `scripts[model]`, a reply string or a callable(request JSON) -> reply string;
   a model in `no_stream` answers a streaming request with HTTP 400 (a server that cannot stream).
@@ -32,8 +35,9 @@ class _Server(ThreadingHTTPServer):
 
 
 class FakeOpenAI:
-    def __init__(self, slow_seconds: float = 3.0) -> None:
+    def __init__(self, slow_seconds: float = 3.0, keepalive_seconds: float = 6.0) -> None:
         self.scripts: dict[str, Script] = {}
+        self.keepalive_seconds = keepalive_seconds
         self.requests: list[dict] = []
         self.errors: list[BaseException] = []
         self.slow_seconds = slow_seconds
@@ -88,6 +92,8 @@ class FakeOpenAI:
                     return
                 if ollama:
                     self._ollama(model, reply, bool(body.get("stream")))
+                elif model == "keepalive":
+                    self._keepalive(model, reply, bool(body.get("stream")))
                 elif body.get("stream"):
                     self._sse(model, reply)
                 else:
@@ -123,11 +129,31 @@ class FakeOpenAI:
                     self.wfile.flush()
                 self.wfile.write((json.dumps(line("", True)) + "\n").encode())
 
-            def _sse(self, model: str, reply: str) -> None:
+            def _keepalive(self, model: str, reply: str, stream: bool) -> None:
+                """Keep-alive bytes for `keepalive_seconds`, then the reply (no Content-Length: HTTP/1.0
+                ends the body when the connection closes)."""
                 self.send_response(200)
-                self.send_header("Content-Type", "text/event-stream")
-                self.send_header("Cache-Control", "no-cache")
-                self.end_headers()  # HTTP/1.0: the body ends when the connection closes
+                self.send_header("Content-Type", "text/event-stream" if stream else "application/json")
+                self.end_headers()
+                until = time.monotonic() + fake.keepalive_seconds
+                while time.monotonic() < until:
+                    self.wfile.write(b": keep-alive\n\n" if stream else b" ")
+                    self.wfile.flush()
+                    time.sleep(0.2)
+                if stream:
+                    self._sse(model, reply, headers=False)
+                else:
+                    self.wfile.write(json.dumps({
+                        "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
+                        "model": model, "choices": [{"index": 0, "message": {"role": "assistant", "content": reply},
+                                                     "finish_reason": "stop"}]}).encode())
+
+            def _sse(self, model: str, reply: str, headers: bool = True) -> None:
+                if headers:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/event-stream")
+                    self.send_header("Cache-Control", "no-cache")
+                    self.end_headers()  # HTTP/1.0: the body ends when the connection closes
 
                 def chunk(delta: dict, finish: str | None = None) -> None:
                     event = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": int(time.time()),
