@@ -28,7 +28,7 @@ def condense(turn: str, language: str, previous: QuestionFrame | None) -> tuple[
     words = re.findall(r"[\w'’]+", fold(turn))  # "a-t-elle", "ont-elles": the pronoun is a word of its own
     short = len(words) <= 6
     elliptic = bool(_FOLLOW_START.search(turn)) or short
-    if elliptic and not _WH.search(fold(turn)) and frame.kind != "names":
+    if elliptic and not _WH.search(fold(turn)) and frame.kind in ("year", "duration"):
         # No question word: "Et l'année d'avant ?", "And a year earlier?" asks the previous question again
         # for another time, attribute or subject; a time word alone does not make it a question about a year.
         frame = replace(frame, kind="other", explicit=False)

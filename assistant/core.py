@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from index.embeddings import get_embedder
-from index.ingest import Ingestor, IngestReport
+from index.ingest import EMBED_SLICE_S, Ingestor, IngestReport, ReadOnlySource, UnknownSource  # noqa: F401
 from index.settings import IndexSettings
 from index.store import IndexStore, SourceEntry, StoreError
 
@@ -27,6 +27,8 @@ from assistant.question import QuestionFrame, analyse, without_reference
 from assistant.retrieval import HybridRetriever
 from assistant.types import Answer, Language, Passage
 from assistant.verify import verify
+from assistant.candidates import figure_candidates, question_cues
+from assistant.engine import FIGURE_KINDS, FigureEngine, chosen, chosen_names, split_compound
 
 log = logging.getLogger(__name__)
 
@@ -64,17 +66,19 @@ _ABOUT_ME = re.compile(
 
 
 class _ReadWriteLock:
-    """Many questions at once; an ingest waits for them and holds them off while it swaps the index."""
+    """Many questions at once; a swap of the index (milliseconds: an ingest does its work before) waits for
+    the questions in flight and holds new ones off meanwhile, so it is never starved by a steady stream."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._readers = 0
         self._writing = False
+        self._waiting_writers = 0
 
     @contextmanager
     def read(self) -> Iterator[None]:
         with self._cond:
-            while self._writing:
+            while self._writing or self._waiting_writers:
                 self._cond.wait()
             self._readers += 1
         try:
@@ -87,8 +91,12 @@ class _ReadWriteLock:
     @contextmanager
     def write(self) -> Iterator[None]:
         with self._cond:
-            while self._writing or self._readers:
-                self._cond.wait()
+            self._waiting_writers += 1
+            try:
+                while self._writing or self._readers:
+                    self._cond.wait()
+            finally:
+                self._waiting_writers -= 1
             self._writing = True
         try:
             yield
@@ -117,12 +125,21 @@ class Assistant:
         self.store = IndexStore(self.settings)
         self.ingestor = Ingestor(self.settings, self.store, self.embedder, progress=progress)
         self.retriever = HybridRetriever(self.store, self.embedder, top_k=top_k)
+        self.figures = FigureEngine(self.settings.index_dir / "analysis", self.embedder,
+                                    f"{self.settings.embedder}-{self.settings.embedder_path or 'default'}")
         self.top_k = top_k
         self.llm = resolve_llm(llm)  # "env": ASSISTANT_LLM (off unless set); or an LLMEngine, None
         self._lock = _ReadWriteLock()
         self._views: dict[tuple[str, str], SourceView] = {}
         self._title_vectors: dict[tuple[str, str], Any] = {}
         self.last_report: IngestReport | None = None
+        # Ingest works beside the served index; only its commit (a swap) takes the write lock.
+        self.store.swap_guard = self._lock.write
+        self.store.on_publish.append(self._forget_stale_views)
+        self.ingestor.before_write = self._reload_before_ingest
+        self.ingestor.before_commit = self._prepare_pending
+        self.ingestor.embed_slice = EMBED_SLICE_S  # questions share the embedder: they take turns with it
+        self._recovering = threading.Lock()
         self._warm_up()
         if auto_build:
             self.refresh()
@@ -146,25 +163,133 @@ class Assistant:
             return
         for source_id in list(self.store.manifest.sources)[:50]:
             self._view(source_id)
+        self.prepare_analyses()
         self.retriever.retrieve_passages("warm up", top_k=1)
 
     # ------------------------------------------------------------ index
     def refresh(self, rebuild: bool = False) -> IngestReport:
-        """Bring the index in line with sources/ (nothing is embedded when nothing changed)."""
-        with self._lock.write():
-            self.last_report = self.ingestor.build(rebuild=rebuild)
-            self._views.clear()
+        """Bring the index in line with sources/ (nothing is embedded when nothing changed). Questions are
+        answered from the previous state meanwhile; only the swap to the new one holds them (milliseconds)."""
+        self.last_report = self.ingestor.build(rebuild=rebuild)
+        self._after_ingest()
         return self.last_report
 
-    def add_files(self, paths: list[str | Path]) -> tuple[list[str], IngestReport]:
-        with self._lock.write():
-            names, report = self.ingestor.add_files([Path(p) for p in paths])
-            self.last_report = report
-            self._views.clear()
+    def add_files(self, paths: list[str | Path], replace: bool = False,
+                  on_progress: Callable[[int, int, str], None] | None = None) -> tuple[list[str], IngestReport]:
+        """Copy files into sources/ and index them; returns (the source id of each file, the report).
+
+        Every upload is a new source: a name already taken gets a suffix (`article-2.txt`), so no upload
+        ever overwrites an article, and the same bytes as an indexed source are that source (indexed once).
+        `replace=True` overwrites the source of that name: the operator's explicit action (the app never
+        uses it). `on_progress(texts embedded, texts to embed, source id)` reports the embedding."""
+        names, report = self.ingestor.add_files([Path(p) for p in paths], replace=replace, origin="uploaded",
+                                                progress=on_progress)
+        self.last_report = report
+        self._after_ingest()
         return names, report
 
+    def remove_source(self, source_id: str) -> IngestReport:
+        """Remove an uploaded source (its file, rows and text). A bundled source raises ReadOnlySource
+        (a PermissionError) saying the operator removes it from sources/; an unknown id, UnknownSource."""
+        report = self.ingestor.remove(source_id)
+        self.last_report = report
+        self._after_ingest()
+        return report
+
     def sources(self) -> list[SourceEntry]:
+        """The indexed articles (each with its origin, "bundled" or "uploaded", and added_at), as committed
+        now: a build by another process is picked up first."""
+        self._reload_if_changed()
         return sorted(self.store.manifest.sources.values(), key=lambda e: e.title.lower())
+
+    def source_entry(self, source_id: str) -> SourceEntry | None:
+        """The manifest entry of a source (title, publisher, origin, added_at...), or None."""
+        return self.store.manifest.sources.get(source_id)
+
+    def _after_ingest(self) -> None:
+        prepare = getattr(self, "prepare_analyses", None)
+        if prepare is not None:
+            try:  # outside every lock: questions go on meanwhile
+                prepare()
+            except Exception:  # noqa: BLE001 — analyses are built lazily per question otherwise
+                log.exception("preparing the analyses of the new sources failed")
+
+    def _prepare_pending(self, manifest: Any, source_ids: list[str]) -> None:
+        """Before an ingest serves new source versions (outside every lock): their views and analyses,
+        which the first question on them would otherwise compute while others wait."""
+        figures = getattr(self, "figures", None)
+        with self.store.pending(manifest):
+            for source_id in source_ids:
+                entry = manifest.sources[source_id]
+                view = self._view(source_id)
+                if figures is not None and hasattr(figures, "analysis"):
+                    figures.analysis(view, entry.content_hash, entry.language)
+
+    def _forget_stale_views(self, manifest: Any) -> None:
+        live = set(manifest.live().items())
+        for key in [k for k in self._views if k not in live]:
+            self._views.pop(key, None)
+
+    def _reload_if_changed(self) -> bool:
+        """Serve what another process (`python -m index build`, `index add`) committed since: a stat of the
+        manifest per call; on a change the new manifest and BM25 index are read, then swapped in under the
+        write lock (questions in flight finish first), with Chroma reopened to see the other process's rows."""
+        if not self.store.changed_on_disk():
+            return False
+        return self.store.reload()
+
+    def _reload_before_ingest(self) -> None:
+        """An ingest writes through this process's Chroma connection: it must see what another process
+        committed first (at start-up nothing is served yet, and the build itself loads everything)."""
+        if self.store.served_stamp is not None:
+            self._reload_if_changed()
+
+    def _answer_served(self, frame: QuestionFrame, standalone: str, asked: str) -> tuple[Answer, tuple | None] | None:
+        """`_answer` on the served index, read-locked; None when no article is indexed. A commit by another
+        process is loaded first; a question that fails because one landed while it ran is asked again on
+        the reloaded index, so it never fails for it."""
+        for attempt in (1, 2):
+            self._reload_if_changed()
+            with self._lock.read():
+                if not self.store.manifest.sources:
+                    return None
+                try:
+                    return self._answer(frame, standalone, asked)
+                except Exception as exc:
+                    failure = exc
+            if attempt == 1 and self.store.changed_on_disk():
+                log.info("a question failed while another process committed to the index: asked again (%s: %s)",
+                         type(failure).__name__, str(failure)[:200])
+                continue
+            break
+        damage = self.ingestor._damage(failure)
+        if damage:
+            self._recover_in_background(damage)
+            raise StoreError(f"the Chroma index in {self.store.chroma_path} is damaged ({damage[:400]}); it is "
+                             "being moved aside and rebuilt from sources, ask again in a moment") from failure
+        if not self.settings.chroma_host or isinstance(failure, StoreError):
+            raise failure
+        raise StoreError(  # the server died or hangs mid-session: name the setting, not an httpx error
+            f"the Chroma server stopped answering (ASSISTANT_CHROMA_HOST={self.settings.chroma_host} "
+            f"ASSISTANT_CHROMA_PORT={self.settings.chroma_port}): {type(failure).__name__}: {failure}") from failure
+
+    def _recover_in_background(self, damage: str) -> None:
+        """A question found the Chroma database damaged: set it aside and rebuild from sources, once."""
+        if self.settings.chroma_host or not self._recovering.acquire(blocking=False):
+            return
+
+        def run() -> None:
+            try:
+                with self.store.writer():
+                    self.store.set_aside_damaged(damage)
+                self.refresh(rebuild=True)
+                log.warning("the damaged Chroma index was rebuilt from sources: %s", self.last_report.notes)
+            except Exception:  # noqa: BLE001
+                log.exception("rebuilding the damaged Chroma index failed")
+            finally:
+                self._recovering.release()
+
+        threading.Thread(target=run, name="index-recovery", daemon=True).start()
 
     def source_text(self, source_id: str) -> str:
         return self.store.source_text(source_id)
@@ -191,6 +316,14 @@ class Assistant:
             view = SourceView(source_id, entry.title, entry.publisher, text, sentences, clauses, tuple(figures))
             self._views[key] = view
         return view
+
+    def prepare_analyses(self) -> None:
+        """Parse every indexed source version not yet analysed (spaCy loads only when one is missing) and
+        forget the analyses of versions no longer indexed: done at ingest and start, never per question."""
+        manifest = self.store.manifest
+        self.figures.forget({sid: e.content_hash for sid, e in manifest.sources.items()})
+        for sid, entry in list(manifest.sources.items()):
+            self.figures.analysis(self._view(sid), entry.content_hash, entry.language)
 
     def _source_meant(self, reference: str, margin: float = 0.02) -> str | None:
         """The source whose title best matches the user's words for it ("the article on xAI's losses"),
@@ -241,17 +374,10 @@ class Assistant:
             rewritten = self.llm.condense(q, language, history)  # None on failure: the rules stand
             if rewritten:
                 frame, standalone = analyse(rewritten, language), rewritten
-        with self._lock.read():
-            if not self.store.manifest.sources:
-                return Answer(_MESSAGES["no_index"][language], language, False, question=q), frame
-            try:
-                answer, evidence = self._answer(frame, standalone, q)
-            except Exception as exc:
-                if not self.settings.chroma_host or isinstance(exc, StoreError):
-                    raise
-                raise StoreError(  # the server died or hangs mid-session: name the setting, not an httpx error
-                    f"the Chroma server stopped answering (ASSISTANT_CHROMA_HOST={self.settings.chroma_host} "
-                    f"ASSISTANT_CHROMA_PORT={self.settings.chroma_port}): {type(exc).__name__}: {exc}") from exc
+        served = self._answer_served(frame, standalone, q)
+        if served is None:
+            return Answer(_MESSAGES["no_index"][language], language, False, question=q), frame
+        answer, evidence = served
         if self.llm is not None and evidence is not None:  # outside the lock: an ingest never waits on it
             if prefix and on_delta is not None:
                 on_delta(prefix)
@@ -262,39 +388,119 @@ class Assistant:
         return answer, frame
 
     def _answer(self, frame: QuestionFrame, standalone: str, asked: str) -> tuple[Answer, tuple | None]:
-        """The extractive answer, and the (segments, views) an LLM engine writes from."""
+        """The extractive answer, and the (segments, views) an LLM engine writes from. A compound question
+        ("how much did X raise and at what valuation?") is answered part by part, every part cited."""
+        parts = split_compound(standalone, frame.language) if frame.kind in FIGURE_KINDS else [standalone]
+        if len(parts) == 1:
+            return self._answer_one(frame, standalone, asked)
+        answers, evidence, previous = [], None, None
+        for part in parts:
+            part_frame, part_text = condense(part, frame.language, previous)
+            answer, ev = self._answer_one(part_frame, part_text, asked)
+            answers.append(answer)
+            evidence = evidence or ev
+            previous = part_frame
+        return _combined(answers, frame, standalone, asked), evidence
+
+    def _analyses(self, views: dict[str, SourceView]) -> dict[str, Any]:
+        out = {}
+        for sid, view in views.items():
+            entry = self.store.manifest.sources.get(sid)
+            if entry is not None:
+                out[sid] = self.figures.analysis(view, entry.content_hash, entry.language)
+        return out
+
+    def _answer_one(self, frame: QuestionFrame, standalone: str, asked: str) -> tuple[Answer, tuple | None]:
         t0 = time.perf_counter()
-        qvec = self.retriever.embed_query(standalone)
+        if frame.kind in FIGURE_KINDS or frame.kind == "names":
+            qvec, focus_vec, counted_vec = self.figures.embed(standalone, frame)
+        else:
+            qvec = self.retriever.embed_query(standalone)
         t1 = time.perf_counter()
         passages = self.retriever.candidate_pool(standalone, qvec, top_k=self.top_k)
         segments = self.retriever.segments(passages, qvec)
         if frame.article_ref:  # the user named the article: answer from it
             meant = self._source_meant(frame.article_ref)
             if meant is not None:
-                asked = self.retriever.embed_query(without_reference(standalone, frame.article_ref))
-                segments = self.retriever.source_segments(meant, asked)
+                asked_vec = self.retriever.embed_query(without_reference(standalone, frame.article_ref))
+                segments = self.retriever.source_segments(meant, asked_vec)
         views = {sid: self._view(sid) for sid in {p.source_id for p in passages} | {g.source_id for g in segments}}
         t2 = time.perf_counter()
+        confidence = 0.0
+        rivals: list = []
         if frame.kind == "names":
-            candidate = compose.choose_names(frame, segments, views)
+            legacy_pick = compose.choose_names(frame, segments, views)
+            _, best = self.figures.rank_names(frame, focus_vec, segments, views, self._analyses(views), legacy_pick)
+            candidate = chosen_names(views[best.source_id], best) if best is not None else None
+            confidence = best.probability if best is not None else 0.0
         elif frame.kind == "other":
             candidate = compose.choose_passage(frame, segments, views)
         else:
-            candidate = compose.choose_figure(frame, segments, views)
+            legacy: list = []
+            compose.choose_figure(frame, segments, views, trace=legacy)
+            cues = question_cues(frame, focus_vec, qvec, counted_vec)
+            ranked = self.figures.rank(frame, cues, segments, views, self._analyses(views), legacy)
+            candidate = None
+            if ranked.answer is not None:
+                candidate = chosen(frame, views[ranked.answer.source_id], ranked.answer)
+                confidence = ranked.answer.probability
+                rivals = [chosen(frame, views[r.source_id], r) for r in self.figures.rivals(ranked)]
         t3 = time.perf_counter()
         timings = {"embed": t1 - t0, "retrieve": t2 - t1, "compose": t3 - t2}
         base = dict(language=frame.language, question=asked, standalone_question=standalone, timings=timings)
         if candidate is not None:
-            text, citations, figures = compose.render(frame, candidate)
+            text, citations, figures = compose.render(frame, candidate, rivals)
             verdict = verify(text, citations, self.store.source_text, frame.language, _detect)
             timings["verify"] = time.perf_counter() - t3
             if verdict.ok:
-                extractive = Answer(text, answered=True, citations=citations, figures=list(verdict.figures), **base)
+                extractive = Answer(text, answered=True, citations=citations, figures=list(verdict.figures),
+                                    verified=frame.kind != "other", confidence=round(confidence, 4), **base)
                 return extractive, (segments, views)
             log.warning("extractive answer rejected by the verifier: %s", verdict.reason)
         closest = _closest(segments, views)
         text, citations = compose.render_refusal(frame, closest)
         return Answer(text, answered=False, citations=citations, **base), (segments, views)
+
+    def figure_candidates(self, question: str, previous: QuestionFrame | None = None, language: Language | None = None):
+        """(frame, candidates) for a figure or names question: what the ranker sees (training, inspection)."""
+        q = clean_question(question)
+        lang = language or detect_language(q)[0]
+        frame, standalone = condense(q, lang, previous)
+        if frame.kind not in FIGURE_KINDS and frame.kind != "names":
+            return frame, []
+        with self._lock.read():
+            qvec, focus_vec, counted_vec = self.figures.embed(standalone, frame)
+            passages = self.retriever.candidate_pool(standalone, qvec, top_k=self.top_k)
+            segments = self.retriever.segments(passages, qvec)
+            views = {sid: self._view(sid) for sid in {p.source_id for p in passages} | {g.source_id for g in segments}}
+            if frame.kind == "names":
+                from assistant.candidates import name_candidates
+
+                legacy_pick = compose.choose_names(frame, segments, views)
+                return frame, name_candidates(frame, focus_vec, segments, views, self._analyses(views), legacy_pick)
+            legacy: list = []
+            compose.choose_figure(frame, segments, views, trace=legacy)
+            cues = question_cues(frame, focus_vec, qvec, counted_vec)
+            return frame, figure_candidates(frame, cues, segments, views, self._analyses(views), legacy)
+
+
+def _combined(answers: list[Answer], frame: QuestionFrame, standalone: str, asked: str) -> Answer:
+    """One answer from the parts of a compound question: each part's text, its markers renumbered."""
+    from dataclasses import replace
+
+    texts, citations, figures = [], [], []
+    for answer in answers:
+        offset = len(citations)
+        text = re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + offset}]", answer.text)
+        texts.append(text)
+        citations += [replace(c, number=c.number + offset) for c in answer.citations]
+        figures += answer.figures
+    answered = all(a.answered for a in answers)
+    timings = {k: sum(a.timings.get(k, 0.0) for a in answers) for k in answers[0].timings}
+    return Answer(" ".join(texts), frame.language, answered, citations, figures, question=asked,
+                  standalone_question=standalone, timings=timings,
+                  verified=answered and all(a.verified for a in answers),
+                  confidence=min(a.confidence for a in answers) if answered else 0.0)
 
 
 def _detect(text: str) -> str:

@@ -44,13 +44,15 @@ def build(sources: Optional[Path] = typer.Option(None, help="sources directory")
 
 @app.command()
 def add(paths: list[Path], sources: Optional[Path] = typer.Option(None),
-        index_dir: Optional[Path] = typer.Option(None, "--index-dir")) -> None:
-    """Copy articles into the sources directory and index them."""
+        index_dir: Optional[Path] = typer.Option(None, "--index-dir"),
+        replace: bool = typer.Option(False, "--replace", help="overwrite the source of the same name (the default "
+                                     "gives a name already taken a suffix: article-2.txt)")) -> None:
+    """Copy articles into the sources directory and index them (the operator's own: bundled)."""
     from index.ingest import Ingestor
     from index.store import StoreError
 
     try:
-        names, report = Ingestor(_settings(sources, index_dir)).add_files(paths)
+        names, report = Ingestor(_settings(sources, index_dir)).add_files(paths, replace=replace, origin="bundled")
     except StoreError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2)
@@ -62,8 +64,40 @@ def add(paths: list[Path], sources: Optional[Path] = typer.Option(None),
 
 
 @app.command()
-def status(sources: Optional[Path] = typer.Option(None),
+def remove(source_ids: list[str], sources: Optional[Path] = typer.Option(None),
            index_dir: Optional[Path] = typer.Option(None, "--index-dir")) -> None:
+    """Remove sources by name (file, rows and text), uploaded or bundled: the operator's action."""
+    from index.ingest import Ingestor, read_uploads, write_uploads
+    from index.loaders import sidecar_path
+    from index.store import StoreError
+
+    settings = _settings(sources, index_dir)
+    missing = [s for s in source_ids if not (settings.sources_dir / s).is_file() or "/" in s or s.startswith(".")]
+    if missing:
+        typer.echo(f"error: not in {settings.sources_dir}: {', '.join(missing)}", err=True)
+        raise typer.Exit(1)
+    ingestor = Ingestor(settings)
+    try:
+        with ingestor.store.writer():
+            uploads = read_uploads(settings.sources_dir)
+            for source_id in source_ids:
+                (settings.sources_dir / source_id).unlink()
+                sidecar_path(settings.sources_dir / source_id).unlink(missing_ok=True)
+                uploads.pop(source_id, None)
+            write_uploads(settings.sources_dir, uploads)
+            report = ingestor.build()
+    except StoreError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2)
+    _print_report(report)
+
+
+@app.command()
+def status(sources: Optional[Path] = typer.Option(None),
+           index_dir: Optional[Path] = typer.Option(None, "--index-dir"),
+           check: bool = typer.Option(False, "--check", help="compare Chroma's raw rows with the manifest "
+                                      "(orphans, duplicates, missing rows, stray generations); exit 1 if they differ")
+           ) -> None:
     """Sources, chunks, embedder and store location."""
     from index.store import IndexStore, StoreError
 
@@ -78,10 +112,44 @@ def status(sources: Optional[Path] = typer.Option(None),
              else f"{settings.index_dir / 'chroma'}")
     typer.echo(f"sources dir: {settings.sources_dir}\nindex dir:   {settings.index_dir}\nstore:       {where}")
     typer.echo(f"embedder:    {manifest.embedder or '(none: not built)'}\nbm25:        {manifest.bm25_dir or '-'}")
+    typer.echo(f"revision:    {manifest.revision}")
     typer.echo(f"sources:     {len(manifest.sources)}; chunks: {sum(e.chunks for e in manifest.sources.values())}")
     for entry in sorted(manifest.sources.values(), key=lambda e: e.source_id):
+        origin = entry.origin + (f" {entry.added_at}" if entry.added_at else "")
         typer.echo(f"  {entry.source_id}  [{entry.language}] {entry.title!r} "
-                   f"({entry.publisher or 'publisher unknown'}): {entry.chunks} chunks, {entry.segments} segments")
+                   f"({entry.publisher or 'publisher unknown'}): {entry.chunks} chunks, {entry.segments} segments; "
+                   f"{origin}")
+    if not check:
+        return
+    if not manifest.generation:
+        typer.echo("check: nothing is built yet")
+        return
+    try:
+        census = store.row_census(manifest)
+    except StoreError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2)
+    except Exception as exc:  # noqa: BLE001 — a damaged store is what --check is for: say so, no traceback
+        typer.echo(f"error: reading Chroma's rows failed ({type(exc).__name__}: {exc}); "
+                   "`python -m index build` repairs the index", err=True)
+        raise typer.Exit(2)
+    problems = 0
+    stray = [g for g in census["generations"] if g != manifest.generation]
+    typer.echo(f"check: generation {manifest.generation}; other generations in Chroma: {', '.join(stray) or 'none'}")
+    problems += len(stray)
+    for kind in ("chunks", "segments"):
+        c = census[kind]
+        typer.echo(f"check: {kind}: {c['held']} rows held, {c['listed']} listed by the manifest, "
+                   f"{len(c['orphans'])} orphan rows, {c['duplicates']} duplicate ids, "
+                   f"{len(c['mismatched'])} sources with a wrong row count")
+        for sid, (held, listed) in sorted(c["mismatched"].items()):
+            typer.echo(f"  {sid}: {held} {kind} rows for {listed} listed")
+        problems += len(c["orphans"]) + c["duplicates"] + len(c["mismatched"]) + (c["held"] != c["listed"])
+    if problems:
+        typer.echo("check: the rows differ from the manifest; `python -m index build` collects orphans, "
+                   "`--rebuild` re-creates everything")
+        raise typer.Exit(1)
+    typer.echo("check: ok, every row belongs to a listed source version")
 
 
 if __name__ == "__main__":

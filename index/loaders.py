@@ -3,8 +3,10 @@
 .txt/.md are kept byte-exact (citations are character offsets into this text, so nothing may be
 stripped or normalised; the one exception is a leading UTF-8 BOM, which is an encoding marker, not
 content, and would otherwise shift every offset by one and leak into the first quoted word).
-.html goes through trafilatura, .pdf through pypdf. Anything else, empty, binary, oversized or
-undecodable gets a LoaderError whose message names the file, says what is wrong and what to do.
+.html goes through trafilatura, .pdf through pypdf. Anything else, empty, binary, oversized (in bytes, or
+in extracted characters: a small PDF can expand to millions), undecodable gets a LoaderError whose message
+names the file, says what is wrong and what to do. A file is parsed once: `ParseCache` keeps what was
+extracted (or why it was refused) by the hash of its bytes, so a later build reads it back.
 """
 from __future__ import annotations
 
@@ -14,8 +16,11 @@ import io
 import json
 import os
 import re
+import tempfile
 import threading
+import time
 import unicodedata
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,8 +55,40 @@ def max_file_bytes() -> int:
     return _parse_mb(raw) if raw else MAX_FILE_BYTES
 
 
+_DEFAULT_MAX_TEXT_CHARS = 500_000  # ~80k words: several long articles; embedding it costs minutes on 2 cores
+_DEFAULT_MAX_PARSE_SECONDS = 60.0
+
+
+def _positive(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name) or default)
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+def max_text_chars() -> int:
+    """Most characters an article may extract to (ASSISTANT_MAX_TEXT_CHARS): what bounds the cost of
+    an upload is its text, not its bytes (a 195 KB PDF can extract to 37 M characters)."""
+    return int(_positive("ASSISTANT_MAX_TEXT_CHARS", _DEFAULT_MAX_TEXT_CHARS))
+
+
+def max_parse_seconds() -> float:
+    """Longest a PDF's text extraction may take (ASSISTANT_MAX_PARSE_SECONDS)."""
+    return _positive("ASSISTANT_MAX_PARSE_SECONDS", _DEFAULT_MAX_PARSE_SECONDS)
+
+
+def _too_long(name: str, chars: int | None, limit: int) -> "LoaderError":
+    size = f"is {chars:,} characters, over" if chars is not None else "goes over"
+    stopped = "" if chars is not None else " (the extraction was stopped there)"
+    return LoaderError(f"{name}: the extracted text {size} the {limit:,}-character limit{stopped}; split the article "
+                       "or raise ASSISTANT_MAX_TEXT_CHARS.")
+
+
 class LoaderError(ValueError):
     """A file that cannot be indexed; str() is the user-facing message (never a traceback)."""
+
+    lasting = True  # the same bytes would be refused again (False: e.g. a time limit on a busy machine)
 
 
 @dataclass(frozen=True)
@@ -185,17 +222,50 @@ def _html_text(data: bytes, name: str) -> tuple[str, str, str]:
     return text, title, encoding
 
 
+class _Stop(Exception):
+    """Raised from pypdf's text visitor to abandon an extraction that went over a limit."""
+
+
 def _pdf_text(data: bytes, name: str) -> tuple[str, str]:
     if b"%PDF" not in data[:1024]:  # the spec allows junk before the header, within 1 KB
         raise LoaderError(f"{name}: this is not a PDF file (no PDF header); check the file or its extension.")
+    limit, budget = max_text_chars(), max_parse_seconds()
+    deadline = time.monotonic() + budget
+    extracted = 0
+
+    def watch(text: str, *_args: Any) -> None:
+        # Called for every piece of text pypdf decodes: the extraction stops as soon as it goes over a
+        # limit, instead of expanding a small file into millions of characters first.
+        nonlocal extracted
+        extracted += len(text)
+        if extracted > limit:
+            raise _Stop("chars")
+        if time.monotonic() > deadline:
+            raise _Stop("time")
+
     try:
         from pypdf import PdfReader
 
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise LoaderError(f"{name}: the PDF is password-protected; export an unprotected copy.")
-        text = "\n".join((page.extract_text() or "") for page in reader.pages)
+        pages = []
+        for page in reader.pages:
+            pages.append(page.extract_text(visitor_text=watch) or "")
+            # pypdf swallows errors raised inside a form XObject: the limits are checked per page too.
+            if extracted > limit or sum(map(len, pages)) > limit:
+                raise _Stop("chars")
+            if time.monotonic() > deadline:
+                raise _Stop("time")
+        text = "\n".join(pages)
         title = str((reader.metadata.title if reader.metadata else "") or "")
+    except _Stop as stop:
+        if str(stop) == "chars":
+            raise _too_long(name, None, limit) from None
+        slow = LoaderError(f"{name}: extracting the PDF's text took over {budget:g} s; save the article as .txt "
+                           "or raise ASSISTANT_MAX_PARSE_SECONDS.")
+        slow.lasting = False
+        raise slow from None
     except LoaderError:
         raise
     except Exception as exc:  # pypdf raises many kinds of errors on damaged files  # noqa: BLE001
@@ -256,20 +326,109 @@ def _sidecar(path: Path) -> tuple[dict[str, str], bytes]:
     return {k: v.strip() for k, v in meta.items() if isinstance(v, str)}, raw
 
 
-# ---------------------------------------------------------------- public API
-def load_source(path: Path) -> SourceDocument:
-    path = Path(path)
-    name = path.name
-    suffix = path.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise LoaderError(f"{name}: unsupported file type {suffix or '(no extension)'}; "
-                          f"supported types: {_SUPPORTED_TEXT}.")
-    data = _read_bounded(path, name)
-    if not data.strip():
-        raise LoaderError(f"{name}: the file is empty; add the article's text to it.")
-    meta, meta_bytes = _sidecar(path)
+# ---------------------------------------------------------------- parse once
+@dataclass(frozen=True)
+class Extracted:
+    """What parsing a file's bytes gave: the text and what was guessed from it, or why it was refused."""
 
-    title_guess = ""
+    text: str = ""
+    title_guess: str = ""
+    encoding: str = ""
+    language_guess: str = ""
+    error: str = ""
+
+
+_CACHED_SUFFIXES = frozenset({".pdf", ".html", ".htm"})  # the parses worth keeping on disk (txt/md just decode)
+
+
+class ParseCache:
+    """Parsed files by the sha256 of their bytes (and suffix): in memory for this process, and on disk
+    (`directory`, inside the index) for PDFs and HTML, so a file is parsed once, not at every build or
+    start. Refusals that came from parsing are kept too (a damaged PDF is not re-read at every build),
+    together with the limits they were measured against. Damaged entries are ignored and rewritten."""
+
+    def __init__(self, directory: Path | None = None, memory_chars: int = 20_000_000) -> None:
+        self.directory = Path(directory) if directory else None
+        self.memory_chars = memory_chars
+        self._memory: OrderedDict[str, Extracted] = OrderedDict()
+        self._chars = 0
+        self._lock = threading.Lock()
+        self.used: set[str] = set()  # keys looked up since the last prune
+        self.hits = 0
+        self.parses = 0
+
+    @staticmethod
+    def key(suffix: str, data: bytes) -> str:
+        return f"{suffix.lstrip('.')}-{hashlib.sha256(data).hexdigest()}"
+
+    def _limits(self) -> list:
+        return [max_text_chars(), max_parse_seconds()]
+
+    def get(self, key: str, suffix: str) -> Extracted | None:
+        with self._lock:
+            self.used.add(key)
+            found = self._memory.get(key)
+            if found is not None:
+                self._memory.move_to_end(key)
+        if found is None and self.directory is not None and suffix in _CACHED_SUFFIXES:
+            try:
+                raw = json.loads((self.directory / f"{key}.json").read_text(encoding="utf-8"))
+                if raw.get("limits") == self._limits() or not raw.get("error"):
+                    found = Extracted(**{k: str(raw.get(k, "")) for k in
+                                         ("text", "title_guess", "encoding", "language_guess", "error")})
+                    if not found.error and len(found.text) > max_text_chars():
+                        found = None  # the limit was lowered since: parse again to refuse it properly
+            except (OSError, ValueError, TypeError, AttributeError):
+                found = None
+            if found is not None:
+                self._remember(key, found)
+        if found is not None:
+            self.hits += 1
+        return found
+
+    def put(self, key: str, suffix: str, value: Extracted, parsed: bool = True) -> None:
+        self.parses += parsed
+        self._remember(key, value)
+        if self.directory is not None and suffix in _CACHED_SUFFIXES:
+            record = {**value.__dict__, "limits": self._limits()}
+            tmp = None
+            try:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=f".{key}", suffix=".tmp")
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    json.dump(record, fh, ensure_ascii=False)
+                os.replace(tmp, self.directory / f"{key}.json")
+            except OSError:  # a read-only index: parsed again next time, nothing else lost
+                if tmp:
+                    Path(tmp).unlink(missing_ok=True)
+
+    def _remember(self, key: str, value: Extracted) -> None:
+        if value.error:  # refusals depend on limits: only the disk entry keeps them, with the limits
+            return
+        with self._lock:
+            old = self._memory.pop(key, None)
+            if old is not None:
+                self._chars -= len(old.text)
+            self._memory[key] = value
+            self._chars += len(value.text)
+            while self._chars > self.memory_chars and len(self._memory) > 1:
+                _, dropped = self._memory.popitem(last=False)
+                self._chars -= len(dropped.text)
+
+    def prune(self, keep: set[str] | None = None) -> None:
+        """Forget the disk entries of files no longer present (the keys not looked up since the last prune)."""
+        keep = self.used if keep is None else keep
+        if self.directory is not None and self.directory.is_dir():
+            for path in self.directory.glob("*.json"):
+                if path.stem not in keep:
+                    path.unlink(missing_ok=True)
+            for path in self.directory.glob(".*.tmp"):
+                path.unlink(missing_ok=True)
+        self.used = set()
+
+
+def _extract(path: Path, suffix: str, data: bytes, name: str) -> Extracted:
+    """Parse bytes into text (every check that depends on the bytes only); LoaderError when refused."""
     if suffix == ".pdf":
         text, title_guess = _pdf_text(data, name)
         encoding = "pdf"
@@ -286,17 +445,55 @@ def load_source(path: Path) -> SourceDocument:
             title_guess = _first_line_title(text, markdown=suffix == ".md")
     if not text.strip():  # e.g. a BOM followed by whitespace
         raise LoaderError(f"{name}: the file is empty; add the article's text to it.")
+    limit = max_text_chars()
+    if len(text) > limit:
+        raise _too_long(name, len(text), limit)
+    return Extracted(text, title_guess, encoding)
 
-    title = meta.get("title") or title_guess or _humanise(path.stem)
+
+# ---------------------------------------------------------------- public API
+def load_source(path: Path, cache: ParseCache | None = None) -> SourceDocument:
+    path = Path(path)
+    name = path.name
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise LoaderError(f"{name}: unsupported file type {suffix or '(no extension)'}; "
+                          f"supported types: {_SUPPORTED_TEXT}.")
+    data = _read_bounded(path, name)
+    if not data.strip():
+        raise LoaderError(f"{name}: the file is empty; add the article's text to it.")
+    meta, meta_bytes = _sidecar(path)
+
+    key = ParseCache.key(suffix, data)
+    found = cache.get(key, suffix) if cache is not None else None
+    if found is None:
+        try:
+            found = _extract(path, suffix, data, name)
+        except LoaderError as exc:
+            if cache is not None and exc.lasting:
+                # Kept without the file's own name: the same bytes under another name get theirs.
+                cache.put(key, suffix, Extracted(error=str(exc).removeprefix(f"{name}: ")))
+            raise
+        if cache is not None:
+            cache.put(key, suffix, found)
+    if found.error:
+        raise LoaderError(f"{name}: {found.error}")
+    text = found.text
+
+    title = meta.get("title") or found.title_guess or _humanise(path.stem)
     language = meta.get("language", "").lower()[:2]  # 'fr-FR' -> 'fr'
     if language not in ("fr", "en"):
-        language = detect_text_language(text)
+        language = found.language_guess if found.language_guess in ("fr", "en") else ""
+        if not language:
+            language = detect_text_language(text)
+            if cache is not None:
+                cache.put(key, suffix, Extracted(text, found.title_guess, found.encoding, language), parsed=False)
     # Length-prefixed so the boundary between file and sidecar bytes is unambiguous.
     digest = hashlib.sha256(len(data).to_bytes(8, "big") + data + meta_bytes).hexdigest()
-    return SourceDocument(name, path, text, title, language, meta.get("publisher", ""), digest, encoding)
+    return SourceDocument(name, path, text, title, language, meta.get("publisher", ""), digest, found.encoding)
 
 
-def iter_sources(directory: Path) -> tuple[list[SourceDocument], list[LoaderError]]:
+def iter_sources(directory: Path, cache: ParseCache | None = None) -> tuple[list[SourceDocument], list[LoaderError]]:
     """Every loadable article of a directory, sorted by name; errors are collected, not raised,
     so one bad file never blocks the others. Sidecars and hidden files (.part uploads) are skipped."""
     docs: list[SourceDocument] = []
@@ -309,7 +506,7 @@ def iter_sources(directory: Path) -> tuple[list[SourceDocument], list[LoaderErro
         if path.name.startswith(".") or path.name.endswith(".meta.json") or not path.is_file():
             continue
         try:
-            docs.append(load_source(path))
+            docs.append(load_source(path, cache))
         except LoaderError as exc:
             errors.append(exc)
     return docs, errors

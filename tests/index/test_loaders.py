@@ -164,9 +164,20 @@ def test_oversized_file_refused_from_stat_without_reading(tmp_path: Path, monkey
 
 def test_size_limit_env_override(tmp_path: Path, monkeypatch) -> None:
     path = write(tmp_path, "moyen.txt", "Texte en français. " * 70_000, FR)  # ~1.3 MB
+    monkeypatch.setenv("ASSISTANT_MAX_TEXT_CHARS", "2000000")  # the text limit is not the one under test
     assert load_source(path).text
     monkeypatch.setenv("ASSISTANT_MAX_FILE_MB", "1")
     assert "1 MB" in refused(path)
+
+
+def test_extracted_text_is_capped(tmp_path: Path, monkeypatch) -> None:
+    """What an article costs is its text, not its bytes: over ASSISTANT_MAX_TEXT_CHARS is refused, named."""
+    path = write(tmp_path, "long.txt", "Texte en français. " * 40_000, FR)  # 760,000 characters
+    message = refused(path)
+    assert "760,000 characters" in message and "500,000-character limit" in message
+    assert "ASSISTANT_MAX_TEXT_CHARS" in message
+    monkeypatch.setenv("ASSISTANT_MAX_TEXT_CHARS", "1000000")
+    assert len(load_source(path).text) == 760_000
 
 
 @pytest.mark.parametrize("sidecar", ["{not json", "[1, 2]", '{"title": 3}'])

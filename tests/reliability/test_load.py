@@ -286,3 +286,128 @@ def test_load_20_clients(app_process: App, tmp_path) -> None:
     print(f"RSS after round 1: {first['rss_after_mb']} MB, after round 2: {second['rss_after_mb']} MB "
           f"({growth / 2**20:+.1f} MB)")
     assert growth < ROUND_GROWTH_LIMIT, (first["rss_after_mb"], second["rss_after_mb"])
+
+
+# ---------------------------------------------------------------- an upload in the middle of the load
+
+def upload_through_the_page(url: str, path: Path) -> dict:
+    """What the page does when a file is dropped on the Articles box: the file to Gradio's upload route,
+    then the (page-only) upload event through the queue, read to its end. Returns the final status HTML,
+    the seconds it took and the progress messages seen."""
+    import urllib.request
+    import uuid
+
+    config = json.loads(urllib.request.urlopen(url + "config", timeout=30).read())
+    box = next(c for c in config["components"] if c.get("props", {}).get("elem_id") == "upload")
+    event = next(d for d in config["dependencies"] if [box["id"], "upload"] in [list(t) for t in d["targets"]])
+    boundary = uuid.uuid4().hex
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{path.name}\"\r\n"
+            "Content-Type: text/plain\r\n\r\n").encode() + path.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
+    started = time.perf_counter()
+    request = urllib.request.Request(url + "gradio_api/upload", data=body, method="POST",
+                                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    stored = json.loads(urllib.request.urlopen(request, timeout=60).read())
+    session = uuid.uuid4().hex
+    payload = {"data": [[{"path": stored[0], "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}]],
+               "fn_index": event["id"], "session_hash": session, "event_data": None, "trigger_id": box["id"]}
+    join = urllib.request.Request(url + "gradio_api/queue/join", data=json.dumps(payload).encode(),
+                                  headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(join, timeout=60).read()
+    progress: list[str] = []
+    status = ""
+    with urllib.request.urlopen(url + f"gradio_api/queue/data?session_hash={session}", timeout=900) as stream:
+        for raw in stream:
+            line = raw.decode("utf-8", "replace").strip()
+            if not line.startswith("data:"):
+                continue
+            message = json.loads(line[5:])
+            if message.get("msg") == "progress":
+                progress += [p.get("desc") or "" for p in message.get("progress_data") or []]
+            if message.get("msg") == "process_completed":
+                status = ((message.get("output") or {}).get("data") or [""])[0]
+                break
+    return {"status": status, "seconds": time.perf_counter() - started, "progress": progress,
+            "cached_copy": stored[0]}
+
+
+@pytest.mark.slow
+def test_load_20_clients_with_an_upload_midway(app_process: App, tmp_path) -> None:
+    """20 concurrent sessions x 10 FR/EN questions with follow-ups, and an article uploaded through the page
+    once a quarter of the answers are in: no error, every answer right in its own session's language and
+    context (leakage), answers word for word those of the script asked alone (refusals may point to another
+    closest passage once the new article is in), p95 within the bar while the upload is being indexed."""
+    from tests.reliability.test_ingest_never_blocks import long_article, percentile as pct
+
+    clients, questions = 20, 10
+    alone = references(app_process, clients, questions)
+    article = tmp_path / "quorvex-midway.txt"
+    article.write_text(long_article(30_000), encoding="utf-8")
+    result = Result()
+    stamps: list[tuple[float, float]] = []  # (end time, latency) of every answer
+    upload: dict = {}
+    window: dict = {}
+
+    def uploader() -> None:
+        while len(result.latencies) < clients * questions // 4:
+            time.sleep(0.2)
+        window["start"] = time.perf_counter()
+        try:
+            upload.update(upload_through_the_page(app_process.url, article))
+        except Exception as exc:  # noqa: BLE001
+            upload["error"] = f"{type(exc).__name__}: {exc}"
+        window["end"] = time.perf_counter()
+
+    class Stamped(list):
+        def append(self, value: float) -> None:  # when each answer came in, to place it against the upload
+            stamps.append((time.perf_counter(), value))
+            super().append(value)
+
+    result.latencies = Stamped()
+    barrier = threading.Barrier(clients)
+    side = threading.Thread(target=uploader, name="uploader", daemon=True)
+    side.start()
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients, thread_name_prefix="load-client") as pool:
+        futures = [pool.submit(client_session, app_process.url, c, questions, barrier, result, alone[c])
+                   for c in range(clients)]
+        for f in futures:
+            f.result(timeout=120 + questions * ANSWER_TIMEOUT)
+    side.join(900)
+    wall = time.perf_counter() - started
+    lat = [v for _, v in stamps]
+    during = [v for end, v in stamps if window.get("start", 1e18) <= end - v and end <= window.get("end", 0)]
+    overlap = [v for end, v in stamps if end >= window.get("start", 1e18) and end - v <= window.get("end", 0)]
+    # A refusal's "closest passage" may come from the new article: still a refusal, in its language.
+    refusal_turns = {(c, n) for c in range(clients) for n, t in enumerate(script(c, questions)[1], 1) if t.expected is None}
+    differs = [d for d in result.differs
+               if (int(d.split()[1]), int(d.split("turn ")[1].split()[0])) not in refusal_turns]
+    figures = {
+        "clients": clients, "questions_per_client": questions, "answers": len(lat), "errors": len(result.errors),
+        "wrong": len(result.failures), "differ_from_alone": len(differs), "wall_s": round(wall, 1),
+        "p50_s": round(pct(lat, 0.5), 3), "p95_s": round(pct(lat, 0.95), 3), "max_s": round(max(lat), 3),
+        "upload_s": round(upload.get("seconds", -1), 1),
+        "answers_overlapping_upload": len(overlap),
+        "p50_during_upload_s": round(pct(overlap, 0.5), 3) if overlap else None,
+        "p95_during_upload_s": round(pct(overlap, 0.95), 3) if overlap else None,
+        "answers_entirely_during_upload": len(during),
+    }
+    (tmp_path / "load-20x10-upload.json").write_text(json.dumps({**figures, "upload_status": upload.get("status"),
+                                                                 "errors": result.errors, "wrong": result.failures,
+                                                                 "differs": differs}, indent=1), encoding="utf-8")
+    print("\nload 20x10 with an upload midway: " + json.dumps(figures))
+    assert "error" not in upload, upload["error"]
+    assert "you can ask about it now" in upload["status"], upload["status"][:500]
+    assert any("passages" in p for p in upload["progress"]), upload["progress"][:5]  # progress, passage by passage
+    assert not Path(upload["cached_copy"]).exists()  # the upload left Gradio's cache
+    assert app_process.alive()
+    assert result.errors == [], result.errors[:10]
+    assert result.failures == [], result.failures[:10]
+    assert differs == [], differs[:10]
+    assert len(lat) == clients * questions
+    assert overlap, "no answer overlapped the upload: the load was over before it began"
+    assert figures["p95_during_upload_s"] <= P95_LIMIT, figures
+    from gradio_client import Client
+
+    answer = Client(app_process.url, verbose=False).predict(
+        "Combien le consortium Quorvex a-t-il levé auprès de Helios Partners ?", api_name="/chat")
+    assert "73 millions d'euros" in answer, answer
