@@ -264,7 +264,9 @@ class Assistant:
             break
         damage = self.ingestor._damage(failure)
         if damage:
-            self._recover_in_background(damage)
+            # The damaged store is set aside before this question returns (seconds at most): the questions
+            # after it are answered from a fresh store while it is rebuilt, they never meet the damage again.
+            self._recover_in_background(damage).wait(30)
             raise StoreError(f"the Chroma index in {self.store.chroma_path} is damaged ({damage[:400]}); it is "
                              "being moved aside and rebuilt from sources, ask again in a moment") from failure
         if not self.settings.chroma_host or isinstance(failure, StoreError):
@@ -273,23 +275,29 @@ class Assistant:
             f"the Chroma server stopped answering (ASSISTANT_CHROMA_HOST={self.settings.chroma_host} "
             f"ASSISTANT_CHROMA_PORT={self.settings.chroma_port}): {type(failure).__name__}: {failure}") from failure
 
-    def _recover_in_background(self, damage: str) -> None:
-        """A question found the Chroma database damaged: set it aside and rebuild from sources, once."""
+    def _recover_in_background(self, damage: str) -> threading.Event:
+        """A question found the Chroma database damaged: set it aside and rebuild from sources, once.
+        The event is set once the damaged store is out of the way (the rebuild goes on after)."""
+        aside = threading.Event()
         if self.settings.chroma_host or not self._recovering.acquire(blocking=False):
-            return
+            aside.set()  # a recovery is under way already (or a server's store: not ours to move)
+            return aside
 
         def run() -> None:
             try:
                 with self.store.writer():
                     self.store.set_aside_damaged(damage)
+                aside.set()
                 self.refresh(rebuild=True)
                 log.warning("the damaged Chroma index was rebuilt from sources: %s", self.last_report.notes)
             except Exception:  # noqa: BLE001
                 log.exception("rebuilding the damaged Chroma index failed")
             finally:
+                aside.set()
                 self._recovering.release()
 
         threading.Thread(target=run, name="index-recovery", daemon=True).start()
+        return aside
 
     def source_text(self, source_id: str) -> str:
         return self.store.source_text(source_id)

@@ -107,8 +107,10 @@ def test_unclean_shutdown_triggers_an_integrity_check(damaged, fast_embedder, pr
     answers_like(assistant, pristine)
 
 
-@pytest.mark.xfail(reason='damage met mid-question: the StoreError reaches the caller instead of the explained answer (open work of the reliability issue)', strict=False)
 def test_damage_met_by_a_question_is_explained_then_repaired(golden, tmp_path, fast_embedder, pristine) -> None:
+    """The store is damaged under a running Assistant. The first question that reads a damaged page gets an
+    error naming the damage (not a permissions hint); the store is set aside before that question returns,
+    so no later question meets the damage; once rebuilt, the answers are the pristine ones."""
     from assistant import Assistant
     from index.store import StoreError
 
@@ -116,23 +118,25 @@ def test_damage_met_by_a_question_is_explained_then_repaired(golden, tmp_path, f
     assistant = Assistant(sources_dir=ws.sources, index_dir=ws.index)
     answers_like(assistant, pristine)
     corrupt(ws)
-    failures = []
-    deadline = time.monotonic() + 180
+    failures: list[str] = []
+    questions = [q for q, *_rest in KNOWN.values()]
+    deadline = time.monotonic() + 240
+    n = 0
     while time.monotonic() < deadline:
+        question = questions[n % len(questions)]
+        n += 1
         try:
-            answer = assistant.ask(KNOWN["valuation_en"][0])
+            answer = assistant.ask(question)
         except StoreError as exc:  # explained: the damage named, the repair under way
             failures.append(str(exc))
             assert names_the_damage(str(exc)) and "rebuilt from sources" in str(exc), str(exc)
-            time.sleep(1)
             continue
         assert_grounded(answer, assistant.source_text)
-        if not failures:
-            break  # the damaged pages were never read again: nothing to repair
-        if list(ws.index.glob("chroma.damaged-*")) and not assistant._recovering.locked():
-            break
-        time.sleep(1)
-    assert len(failures) <= 1, failures  # one question is told; the repair starts at once
+        repaired = list(ws.index.glob("chroma.damaged-*")) and not assistant._recovering.locked()
+        if (repaired or (not failures and n > 3 * len(questions))) and n % len(questions) == 0:
+            break  # a round after the repair (or three rounds that never read a damaged page)
+        time.sleep(0.2)
+    assert len(failures) <= 1, failures  # one question is told; the damage is out of the way at once
     if failures:
         assert len(list(ws.index.glob("chroma.damaged-*"))) == 1
     answers_like(assistant, pristine)
