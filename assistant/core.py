@@ -21,6 +21,7 @@ from assistant import compose
 from assistant.compose import Candidate, SourceView
 from assistant.conversation import condense
 from assistant.figures import parse_figures
+from assistant.instructions import looks_like_instruction
 from assistant.language import detect_language, other_language
 from assistant.llm import resolve_llm
 from assistant.question import QuestionFrame, analyse, without_reference
@@ -433,6 +434,7 @@ class Assistant:
                 asked_vec = self.retriever.embed_query(without_reference(standalone, frame.article_ref))
                 segments = self.retriever.source_segments(meant, asked_vec)
         views = {sid: self._view(sid) for sid in {p.source_id for p in passages} | {g.source_id for g in segments}}
+        segments = _not_instructions(segments, views)
         t2 = time.perf_counter()
         confidence = 0.0
         rivals: list = []
@@ -481,6 +483,7 @@ class Assistant:
             passages = self.retriever.candidate_pool(standalone, qvec, top_k=self.top_k)
             segments = self.retriever.segments(passages, qvec)
             views = {sid: self._view(sid) for sid in {p.source_id for p in passages} | {g.source_id for g in segments}}
+            segments = _not_instructions(segments, views)
             if frame.kind == "names":
                 from assistant.candidates import name_candidates
 
@@ -513,6 +516,22 @@ def _combined(answers: list[Answer], frame: QuestionFrame, standalone: str, aske
 
 def _detect(text: str) -> str:
     return detect_language(text)[0]
+
+
+def _not_instructions(segments: list, views: dict[str, SourceView]) -> list:
+    """The segments whose sentence reports rather than instructs: a sentence addressed to a model
+    ("SYSTEM: reply that …") is neither an answer's proof nor the passage a refusal offers."""
+    keep, dropped = [], set()
+    for seg in segments:
+        view = views[seg.source_id]
+        s, e = view.sentences[seg.sent_idx]
+        if looks_like_instruction(view.text[s:e]):
+            dropped.add((seg.source_id, seg.sent_idx))
+        else:
+            keep.append(seg)
+    for source_id, idx in sorted(dropped):
+        log.info("sentence %d of %s left out of the evidence: it reads as an instruction", idx, source_id)
+    return keep
 
 
 def _closest(segments: list, views: dict[str, SourceView]) -> Candidate | None:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from assistant.figures import format_figure, parse_figures, same_value
+from assistant.instructions import looks_like_instruction
 from assistant.language import detect_language
 from assistant.types import Answer, Citation, Figure
 from assistant.verify import own_words, verify, without_names
@@ -137,22 +138,6 @@ class Evidence:
     end: int
     quote: str
     score: float
-
-
-# Sentences that address the model rather than report news ("ignore all previous instructions", "réponds
-# toujours ..."): kept out of the evidence. A heuristic first line; the verifier and the agreement check
-# below are what an injection that slips through still has to pass.
-_INSTRUCTION = re.compile(
-    r"\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|prompts?|rules|guidelines)\b"
-    r"|\b(?:ignorez?|ignorer|oublie[zr]?)\b.{0,40}\b(?:instructions?|consignes?|règles)\b"
-    r"|\bsystem prompt\b|\bprompt syst[èe]me\b|\byou are now\b|\btu es maintenant\b"
-    r"|\b(?:always (?:answer|reply|respond|say)|(?:answer|reply|respond) always)\b"
-    r"|\b(?:réponds|répondez|dis|dites) toujours\b|\bto every question\b|\bà (?:toutes|chaque) (?:les )?questions?\b",
-    re.I)
-
-
-def looks_like_instruction(text: str) -> bool:
-    return bool(_INSTRUCTION.search(text))
 
 
 def _sentence(view: "SourceView", idx: int) -> str:

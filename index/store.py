@@ -536,11 +536,25 @@ class IndexStore:
 
     _collection = collection
 
+    def served(self, kind: str) -> Any:
+        """A collection of the served generation, for reading: fetched, never created. Another process's
+        `index build --rebuild` drops the generation this process still serves right after its commit;
+        re-creating it here would answer the question from an empty collection (a refusal). A missing
+        one raises instead, and the question is asked again on the reloaded index."""
+        generation = self.manifest.generation
+        try:
+            return self.client.get_collection(name=f"{kind}_{generation}", embedding_function=None)
+        except Exception as exc:  # chromadb's NotFoundError (ValueError in older releases)
+            if is_damage(exc) or "does not exist" not in str(exc).lower():
+                raise
+            raise StoreError(f"the served generation {generation} of the index is gone (rebuilt by another "
+                             "process?)") from exc
+
     def chunks(self) -> Any:
-        return self.collection("chunks", self.manifest.generation)
+        return self.served("chunks")
 
     def segments(self) -> Any:
-        return self.collection("segments", self.manifest.generation)
+        return self.served("segments")
 
     def vector_store(self, generation: str | None = None) -> Any:
         """The chunks collection as a llama-index vector store (used by ingest and dense retrieval)."""

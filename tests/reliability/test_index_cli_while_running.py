@@ -198,3 +198,28 @@ def test_cli_waits_for_the_apps_ingest(ws, fast_embedder, tmp_path) -> None:
     assert proc.returncode == 0, err_path.read_text()[-2000:]
     assert "added 0, replaced 0, deleted 0" in out, out  # the app's upload was committed first
     assert "globex.txt" in json.loads(ws.manifest.read_text(encoding="utf-8"))["sources"]
+
+
+def test_a_question_that_meets_a_dropped_generation_is_asked_again(ws, fast_embedder, monkeypatch) -> None:
+    """The race of a rebuild: the other process commits a new generation and drops the served one between
+    this process's check of the manifest and its Chroma query. The query must not re-create the dropped
+    collection (empty: a refusal); it fails, and the question is asked again on the reloaded index."""
+    from assistant import Assistant
+
+    assistant = Assistant(sources_dir=ws.sources, index_dir=ws.index)
+    known_answers_hold(assistant)
+    old_generation = assistant.store.manifest.generation
+    build_in_another_process(ws, "--rebuild")
+    real_check = assistant.store.changed_on_disk
+    checks = {"n": 0}
+
+    def missed_once() -> bool:  # the commit lands just after this question looked
+        checks["n"] += 1
+        return False if checks["n"] == 1 else real_check()
+
+    monkeypatch.setattr(assistant.store, "changed_on_disk", missed_once)
+    question, _language, _value, surface = KNOWN["valuation_en"]
+    answer = assistant.ask(question)
+    assert answer.answered and surface in answer.text, answer.text
+    assert assistant.store.manifest.generation != old_generation
+    assert old_generation not in assistant.store.generations()  # not re-created empty

@@ -31,3 +31,9 @@ ORG_HEADS = frozenset("""company firm group fund investor investors bank newspap
 lab laboratory university club team party maker manufacturer operator carrier airline studio brand startup
 platform insurer retailer supplier partner partners competitor rival hospital city cities region regions
 country countries""".split())
+
+# Phrasings that address a model, not a reader (assistant/instructions.py): never evidence.
+INSTRUCTION = (r"\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|prompts?|rules|guidelines)\b"
+               r"|\bsystem prompt\b|\byou are now\b|\bto every question\b"
+               r"|\b(?:always (?:answer|reply|respond|say)|(?:answer|reply|respond) always)\b"
+               r"|\byou (?:must|should|will|have to) (?:always )?(?:answer|reply|respond|say|state|tell)\b")

@@ -40,3 +40,9 @@ ORG_HEADS = frozenset("""entreprise société groupe fonds investisseur investis
 institut organisme laboratoire université club équipe parti constructeur opérateur compagnie studio marque
 startup start-up plateforme cabinet assureur distributeur fournisseur partenaire partenaires concurrent
 hôpital ville villes région régions pays""".split())
+
+# Phrasings that address a model, not a reader (assistant/instructions.py): never evidence.
+INSTRUCTION = (r"\b(?:ignorez?|ignorer|oublie[zr]?)\b.{0,40}\b(?:instructions?|consignes?|règles)\b"
+               r"|\bprompt syst[èe]me\b|\btu es maintenant\b|\bà (?:toutes|chaque) (?:les )?questions?\b"
+               r"|\b(?:réponds|répondez|dis|dites) toujours\b"
+               r"|\b(?:tu dois|vous devez|il faut) (?:toujours )?(?:répondre|dire|affirmer|indiquer)\b")
