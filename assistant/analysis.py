@@ -29,7 +29,7 @@ from assistant.types import Figure
 log = logging.getLogger(__name__)
 
 # Bump when what is stored changes: stored analyses of another version are recomputed.
-ANALYSIS_VERSION = 8
+ANALYSIS_VERSION = 10
 ROLE_WORDS = 12
 _CONTENT_POS = {"NOUN", "VERB", "ADJ", "PROPN", "NUM", "ADV"}
 _ENTITY_LABELS = {"PER", "PERSON", "ORG", "GPE", "LOC", "NORP", "PRODUCT", "FAC", "EVENT", "WORK_OF_ART", "MISC"}
@@ -59,7 +59,7 @@ class NameSpan:
     start: int
     end: int
     text: str
-    label: str  # 'person' | 'org' | 'place' | 'other'
+    label: str  # 'person' | 'org' | 'place' | 'group' (NORP) | 'other'
     role: str  # apposition / governing words ("CEO", "led", "dirige")
     group: int  # names coordinated into one list share a group number
 
@@ -107,8 +107,10 @@ def nlp(language: str):
 def _label(spacy_label: str) -> str:
     if spacy_label in ("PER", "PERSON"):
         return "person"
-    if spacy_label in ("ORG", "NORP"):
+    if spacy_label == "ORG":
         return "org"
+    if spacy_label == "NORP":  # nationalities, religious and political groups: "Portuguese" is no one's name
+        return "group"
     if spacy_label in ("GPE", "LOC", "FAC"):
         return "place"
     return "other"

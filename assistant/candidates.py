@@ -223,6 +223,14 @@ def figure_candidates(frame: QuestionFrame, cues: QuestionCues, segments: list, 
     return out
 
 
+def figure_fits(frame: QuestionFrame, c: Candidate) -> bool:
+    """Hard constraints of the answer type, before any score: a question that asks for points
+    ("de combien de points…", "by how many percentage points…") is answered in points."""
+    if re.search(langdata.get(frame.language).POINTS_ASK, frame.text, re.IGNORECASE):
+        return c.figure.unit == "pt"
+    return True
+
+
 def vector(c: Candidate) -> list[float]:
     return [float(c.features.get(name, 0.0)) for name in FEATURES]
 
@@ -252,15 +260,56 @@ class NameCandidate:
         return [n.text for n in self.spans]
 
 
-def asked_name_type(frame: QuestionFrame) -> str:
-    """'person' | 'org' | '' (either), from the question's general nouns (assistant/lang/*)."""
+def _wh_phrase(frame: QuestionFrame) -> set[str]:
+    """The words of the interrogative phrase: from the first wh-word to the first preposition after it
+    (the whole question when it has no wh-word)."""
     data = langdata.get(frame.language)
-    words = set(re.findall(r"[\w-]+", frame.text.lower()))
+    words = re.findall(r"[\w-]+", frame.text.lower())
+    start = next((i for i, w in enumerate(words) if w in data.WH_WORDS), None)
+    if start is not None:
+        end = next((j for j in range(start + 1, len(words)) if words[j] in data.PREPOSITIONS), len(words))
+        words = words[start:end]
+    # plural heads as their singular ("firms", "villes"): the head lists hold either form
+    return set(words) | {w[:-1] for w in words if len(w) > 3 and w[-1] in "sx"}
+
+
+def asked_name_type(frame: QuestionFrame) -> str:
+    """'person' | 'org' | 'place' | '' (any), from the general nouns of the question's interrogative phrase
+    (assistant/lang/*)."""
+    data = langdata.get(frame.language)
+    words = _wh_phrase(frame)
     if words & data.ORG_HEADS:
         return "org"
-    if words & (data.PERSON_HEADS - {"qui", "who", "whom"}):
+    if words & data.PLACE_HEADS:
+        return "place"
+    if words & (data.PERSON_HEADS - data.WHO_WORDS):
         return "person"
     return ""
+
+
+def allowed_name_labels(frame: QuestionFrame) -> frozenset[str] | None:
+    """The NER labels an answer to this names question may have; None when the question gives no type
+    ("What is the name of its chatbot?": a product, which NER often misses). A person asked is answered
+    by a person, a place by a place; "who" alone, or an agent ("the leaders"), by a person or an
+    organisation (or MISC). An answer of
+    another type, or one NER did not find at all (a capitalised "Monday"), is not an answer."""
+    asked = asked_name_type(frame)
+    if asked == "person":
+        return frozenset({"person"})
+    if asked == "place":
+        return frozenset({"place"})
+    if asked == "org":  # investors and partners may be people; French NER tags many titles MISC
+        return frozenset({"org", "person", "other"})
+    data = langdata.get(frame.language)
+    if _wh_phrase(frame) & (data.WHO_WORDS | data.AGENT_HEADS):  # (French NER tags many organisations MISC: "other")
+        return frozenset({"person", "org", "other"})
+    return None
+
+
+def name_type_fits(allowed: frozenset[str] | None, c: "NameCandidate") -> bool:
+    if allowed is None:
+        return True
+    return bool(c.features.get("ner_agrees")) and all(sp.label in allowed for sp in c.spans)
 
 
 def _is_plural_question(frame: QuestionFrame) -> bool:
@@ -279,6 +328,8 @@ def name_candidates(frame: QuestionFrame, focus_vec: np.ndarray, segments: list,
     subjects = frame.subjects or frame.entities
     question = fold(frame.text)
     legacy = {fold(n) for n in legacy_names}
+    legacy_at = ((legacy_pick.view.source_id, legacy_pick.view.sentence_of(legacy_pick.quote_start))
+                 if legacy_pick is not None else None)
     out: list[NameCandidate] = []
     sentences = [g for g in segments if g.is_sentence][:MAX_NAME_SENTENCES]
     best_sent = max((g.similarity for g in sentences), default=0.0)
@@ -313,8 +364,11 @@ def name_candidates(frame: QuestionFrame, focus_vec: np.ndarray, segments: list,
                  "role_sim": float(vecs.max()), "n_names": math.log1p(len(spans)),
                  "plural_multi": float(plural and len(spans) > 1), "singular_single": float(not plural and len(spans) == 1),
                  "subject_in_sentence": subject_here,
-                 "legacy_overlap": len(names & legacy) / len(names) if legacy else 0.0,
-                 "legacy_same": float(bool(legacy) and names == legacy),
+                 "legacy_overlap": _overlap(names, legacy) if legacy else 0.0,
+                 # the composer's names, as NER found them: the same names anywhere, or in its own
+                 # sentence the same with a title or first name more or less ("Sir Alan Redfern")
+                 "legacy_same": float(bool(legacy) and (names == legacy or (seg.source_id, seg.sent_idx) == legacy_at
+                                                        and _same_names(names, legacy))),
                  "reported_cue": float(bool(re.search(langdata.get(analysis.language).REPORTED_CUE, before, re.I))),
                  "position": (spans[0].start - s) / max(1, e - s),
                  "echo_question": float(any(w in question for sp in spans for w in fold(sp.text).split() if len(w) > 3))}
@@ -330,6 +384,20 @@ def name_candidates(frame: QuestionFrame, focus_vec: np.ndarray, segments: list,
         for c in out:
             c.features["role_gap_best"] = c.features["role_sim"] - best
     return out
+
+
+def _one_name(a: str, b: str) -> bool:
+    """The same name, one perhaps with a title or a first name more ("Sir Alan Redfern", "Alan Redfern")."""
+    return a == b or f" {a} " in f" {b} " or f" {b} " in f" {a} "
+
+
+def _overlap(names: set[str], legacy: set[str]) -> float:
+    return sum(any(_one_name(n, m) for m in legacy) for n in names) / len(names)
+
+
+def _same_names(names: set[str], legacy: set[str]) -> bool:
+    return (len(names) == len(legacy) and all(any(_one_name(n, m) for m in legacy) for n in names)
+            and all(any(_one_name(m, n) for n in names) for m in legacy))
 
 
 def _legacy_candidate(pick, segments: list, best_sent: float) -> NameCandidate | None:

@@ -24,11 +24,11 @@ from assistant.figures import parse_figures
 from assistant.instructions import looks_like_instruction
 from assistant.language import detect_language, other_language
 from assistant.llm import resolve_llm
-from assistant.question import QuestionFrame, analyse, without_reference
+from assistant.question import QuestionFrame, analyse, asks_explanation, without_reference
 from assistant.retrieval import HybridRetriever
 from assistant.types import Answer, Language, Passage
 from assistant.verify import verify
-from assistant.candidates import figure_candidates, question_cues
+from assistant.candidates import figure_candidates, figure_fits, question_cues
 from assistant.engine import FIGURE_KINDS, FigureEngine, chosen, chosen_names, split_compound
 
 log = logging.getLogger(__name__)
@@ -444,7 +444,7 @@ class Assistant:
             candidate = chosen_names(views[best.source_id], best) if best is not None else None
             confidence = best.probability if best is not None else 0.0
         elif frame.kind == "other":
-            candidate = compose.choose_passage(frame, segments, views)
+            candidate = compose.choose_passage(frame, segments, views) if asks_explanation(standalone, frame.language) else None
         else:
             legacy: list = []
             compose.choose_figure(frame, segments, views, trace=legacy)
@@ -485,14 +485,17 @@ class Assistant:
             views = {sid: self._view(sid) for sid in {p.source_id for p in passages} | {g.source_id for g in segments}}
             segments = _not_instructions(segments, views)
             if frame.kind == "names":
-                from assistant.candidates import name_candidates
+                from assistant.candidates import allowed_name_labels, name_candidates, name_type_fits
 
                 legacy_pick = compose.choose_names(frame, segments, views)
-                return frame, name_candidates(frame, focus_vec, segments, views, self._analyses(views), legacy_pick)
+                allowed = allowed_name_labels(frame)  # as the engine: an answer of the wrong type is no candidate
+                return frame, [c for c in name_candidates(frame, focus_vec, segments, views, self._analyses(views),
+                                                          legacy_pick) if name_type_fits(allowed, c)]
             legacy: list = []
             compose.choose_figure(frame, segments, views, trace=legacy)
             cues = question_cues(frame, focus_vec, qvec, counted_vec)
-            return frame, figure_candidates(frame, cues, segments, views, self._analyses(views), legacy)
+            return frame, [c for c in figure_candidates(frame, cues, segments, views, self._analyses(views), legacy)
+                           if figure_fits(frame, c)]
 
 
 def _combined(answers: list[Answer], frame: QuestionFrame, standalone: str, asked: str) -> Answer:

@@ -16,7 +16,8 @@ from assistant import analysis as an
 from assistant import lang as langdata
 from assistant import ranker as ranking
 from assistant.candidates import (NAME_FEATURES, Candidate, NameCandidate, QuestionCues, counted_text,
-                                  figure_candidates, focus_text, name_candidates, name_vector)
+                                  allowed_name_labels, figure_candidates, figure_fits, focus_text, name_candidates, name_type_fits,
+                                  name_vector)
 from assistant.compose import Candidate as Chosen
 from assistant.compose import SourceView, _clause_of, _quote_span
 from assistant.question import QuestionFrame
@@ -88,7 +89,7 @@ class FigureEngine:
     def rank(self, frame: QuestionFrame, cues: QuestionCues, segments: list, views: dict[str, SourceView],
              analyses: dict[str, an.SourceAnalysis], legacy: list | None) -> Ranked:
         model = ranking.load("figures")
-        candidates = figure_candidates(frame, cues, segments, views, analyses, legacy)
+        candidates = [c for c in figure_candidates(frame, cues, segments, views, analyses, legacy) if figure_fits(frame, c)]
         if model is None:  # no trained model shipped: the legacy composer's choice, never a guess
             ranked = sorted(candidates, key=lambda c: -c.features.get("legacy_best", 0.0))
             best = ranked[0] if ranked and ranked[0].features.get("legacy_best") else None
@@ -111,6 +112,8 @@ class FigureEngine:
         if model is None:
             return candidates, None
         ranked = model.score(candidates, NAME_FEATURES, name_vector)
+        allowed = allowed_name_labels(frame)
+        ranked = [c for c in ranked if name_type_fits(allowed, c)]  # a hard constraint, not a feature
         legacy = next((c for c in ranked if c.features.get("legacy_same")), None)
         bar = model.legacy_threshold if legacy is not None and legacy.features.get("ner_agrees") else model.unconfirmed_threshold
         if legacy is not None and legacy.probability >= bar:

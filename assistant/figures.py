@@ -306,7 +306,39 @@ def _parse(text: str) -> tuple[Figure, ...]:
     for f in figures:
         if not kept or f.start >= kept[-1].end:
             kept.append(f)
-    return tuple(_elided_currency(text, kept))
+    return tuple(_ranges(text, _elided_currency(text, kept)))
+
+
+_RANGE_JOIN = re.compile(rf"{_SP}*(?:-|–|—|to|à|and|et){_SP}*(?:£|\$|€)?{_SP}*$", re.I)
+_RANGE_OPEN = re.compile(rf"(?:between|entre|from|de){_SP}+(?:£|\$|€)?{_SP}*$", re.I)
+
+
+def _ranges(text: str, figures: list[Figure]) -> list[Figure]:
+    """"£310-340 million", "between 5 and 7 %", "de 310 à 340 millions d'euros": the range's first bound
+    carries the scale and unit written once, after the second. ("and"/"et" only after "between"/"entre").
+    A first bound with a scale or unit of its own keeps its reading."""
+    out = list(figures)
+    for i in range(len(out) - 1):
+        a, b = out[i], out[i + 1]
+        gap = text[a.end:b.start]
+        if not _RANGE_JOIN.fullmatch(gap) or a.kind not in ("count", "money") or _BIG_SCALE_WORDS.search(a.text):
+            continue
+        if re.fullmatch(rf"{_SP}*(?:and|et){_SP}*", gap, re.I) and not _RANGE_OPEN.search(text[max(0, a.start - 12):a.start]):
+            continue
+        if a.kind == "money" and b.kind == "count" and not b.unit and _BIG_SCALE_WORDS.search(b.text):
+            b = out[i + 1] = Figure(b.value, a.unit, "money", b.qualifier, b.start, b.end, b.text, b.per)  # "£280-310 million range"
+        if a.unit and a.unit != b.unit or a.kind == "money" and b.kind != "money" or a.unit == b.unit and a.kind == b.kind and not _BIG_SCALE_WORDS.search(b.text):
+            continue  # two figures of their own ("2-1", "$5 to $7")
+        m = _NUMERAL.search(b.text)
+        mantissa = _numeral_value(m) if m else 0.0
+        if not mantissa:
+            continue
+        factor = b.value / mantissa if _BIG_SCALE_WORDS.search(b.text) else 1.0
+        value = a.value * factor
+        if value > b.value or b.kind == "count" and not b.unit and factor == 1.0:
+            continue  # ranges ascend; two bare numbers are two counts
+        out[i] = Figure(value, b.unit, b.kind, a.qualifier, a.start, a.end, a.text, b.per)
+    return out
 
 
 def _elided_currency(text: str, figures: list[Figure]) -> list[Figure]:

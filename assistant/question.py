@@ -8,6 +8,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from assistant.types import Language
+from assistant import lang as langdata
 
 
 def fold(text: str) -> str:
@@ -435,3 +436,10 @@ def mentions(text: str, entity: str) -> list[int]:
     """Offsets where an entity is named in text (whole words; 'qu'OpenAI' counts)."""
     pattern = r"(?<![\w])" + r"\s+".join(re.escape(part) for part in entity.split()) + r"(?![\w])"
     return [m.start() for m in re.finditer(pattern, text)]
+
+
+def asks_explanation(question: str, language: Language) -> bool:
+    """A why/how question, answered by a passage (assistant/lang/*/EXPLANATION_ASK); any other question of
+    no known answer type is a factoid one the engine cannot type, and is refused rather than guessed."""
+    return bool(re.search(langdata.get(language).EXPLANATION_ASK, question, re.IGNORECASE))
+

@@ -240,3 +240,20 @@ def test_figure_in() -> None:
 def test_spelled_out_number_before_a_plural_noun_counts_it() -> None:
     assert [(f.value, f.kind) for f in parse_figures("deux atouts")] == [(2.0, "count")]
     assert parse_figures("un atout") == []  # one: an article, not a figure
+
+
+@pytest.mark.parametrize("text, wanted", [
+    ("expects pre-tax profit of £310-340 million", [(310e6, "GBP"), (340e6, "GBP")]),
+    ("up from the £280-310 million range", [(280e6, "GBP"), (310e6, "GBP")]),
+    ("between 310 and 340 million euros", [(310e6, "EUR"), (340e6, "EUR")]),
+    ("de 310 à 340 millions d'euros", [(310e6, "EUR"), (340e6, "EUR")]),
+    ("entre 2 et 3 milliards de dollars", [(2e9, "USD"), (3e9, "USD")]),
+    ("between 5 and 7%", [(5.0, "%"), (7.0, "%")]),
+    ("from 12 to 15 employees", [(12.0, "employee"), (15.0, "employee")]),
+    # not ranges: two figures of their own
+    ("Valmont won 2-1 on Saturday", [(2.0, ""), (1.0, "")]),
+    ("in 2024 and 2025", [(2024.0, "year"), (2025.0, "year")]),
+    ("it had 3 and now 40 million users", [(3.0, ""), (40e6, "user")]),
+])
+def test_a_range_bound_carries_the_scale_and_unit_written_once(text, wanted) -> None:
+    assert [(f.value, f.unit) for f in parse_figures(text)] == wanted

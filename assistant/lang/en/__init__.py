@@ -26,14 +26,33 @@ COMPOUND_TIME = (r",\s+and\s+(?=(?:(?:in |for |over |at |during )?(?:the )?(?:sa
                  r"(?:earlier|before|ago|previous|prior|last \w+)|(?:in |at the end of )?(?:19|20)\d{2})\s*\??\s*$)")
 PERSON_HEADS = frozenset("""who whom person executive boss ceo chief founder director president chairman chairwoman
 author researcher scientist player coach manager director actor actress spokesperson spokesman spokeswoman
-minister mayor candidate winner scorer head leader analyst economist doctor expert""".split())
+minister mayor candidate scorer economist doctor""".split())
+# Nouns of an agent that may be a person or an organisation ("the AI leaders", "the winner", "an analyst").
+AGENT_HEADS = frozenset("""head leader winner analyst expert owner""".split())
 ORG_HEADS = frozenset("""company firm group fund investor investors bank newspaper outlet agency institute body
 lab laboratory university club team party maker manufacturer operator carrier airline studio brand startup
-platform insurer retailer supplier partner partners competitor rival hospital city cities region regions
-country countries""".split())
+platform insurer retailer supplier partner partners competitor rival hospital""".split())
+PLACE_HEADS = frozenset("""city cities town towns village villages region regions country countries province provinces
+state states capital capitals""".split())
+# The interrogatives that ask for a person or an organisation ("Who reported…" may be answered by a newspaper).
+WHO_WORDS = frozenset("who whom whose".split())
+# The asked type is read in the interrogative phrase only: from the wh-word to the first preposition
+# ("Who is the head OF the party IN the province" asks for a person, not a place).
+WH_WORDS = frozenset("who whom whose which what".split())
+PREPOSITIONS = frozenset("of in at for with by from on to about into among over under during since".split())
 
 # Phrasings that address a model, not a reader (assistant/instructions.py): never evidence.
 INSTRUCTION = (r"\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|prompts?|rules|guidelines)\b"
                r"|\bsystem prompt\b|\byou are now\b|\bto every question\b"
                r"|\b(?:always (?:answer|reply|respond|say)|(?:answer|reply|respond) always)\b"
                r"|\byou (?:must|should|will|have to) (?:always )?(?:answer|reply|respond|say|state|tell)\b")
+
+# Questions whose answer is a passage, not a figure or a name (why, how something works or happened): the
+# only ones a sentence of the article may answer. A factoid question of a type the engine could not tell
+# ("What load factor…", "Which actors…") is refused with the passage offered as "may be relevant".
+EXPLANATION_ASK = (r"\bwhy\b|\bhow come\b|\bhow (?:does|do|did|is|are|was|were|can|could|will|would|has|have|should)\b"
+                   r"|\bwhat (?:happened|happens|explains?|caused?|causes|drives?|led to)\b|\bexplain\b|\bdescribe\b"
+                   r"|\btell me about\b|\bwhat (?:does|did|do) .{1,80}\b(?:say|said|argue|think|explain|mean)\b")
+
+# A question that asks for a change in percentage points is answered by a figure in points, never by a level.
+POINTS_ASK = r"\bhow many (?:percentage )?points\b|\bpercentage points?\b|\bin points\b"

@@ -32,17 +32,35 @@ COMPOUND_JOIN = r",?\s+et\s+(?=(?:à |a |de |d'|d’|en |pour |sur |avec )?(?:co
 COMPOUND_TIME = (r",\s+et\s+(?=(?:(?:sur |à |au |en |pour |lors de )?(?:la |le |l['’])?(?:même |meme )?[\w'’ -]{0,30}"
                  r"(?:plus tôt|auparavant|avant|précédente?|d['’]avant|dernière?|passée?)|(?:fin |en )?(?:19|20)\d{2})\s*\??\s*$)")
 # Person vs organisation, from the head noun or wh-word of a names question (general nouns only).
-PERSON_HEADS = frozenset("""qui personne dirigeant dirigeante patron patronne pdg directeur directrice président
-présidente fondateur fondatrice auteur autrice chercheur chercheuse joueur joueuse entraîneur entraîneuse
-réalisateur réalisatrice acteur actrice porte-parole ministre maire candidat candidate vainqueur gagnant gagnante
-buteur responsable chef chercheurs scientifique médecin expert analyste économiste""".split())
+PERSON_HEADS = frozenset("""qui personne patron patronne pdg directeur directrice président
+présidente fondateur fondatrice auteur auteure autrice chercheur chercheuse joueur joueuse entraîneur entraîneuse
+réalisateur réalisatrice acteur actrice porte-parole ministre maire candidat candidate buteur chercheurs
+scientifique médecin économiste""".split())
+# Les noms d'un agent, personne ou organisation (« les leaders de l'IA », « le vainqueur », « un analyste »).
+AGENT_HEADS = frozenset("""dirigeant dirigeante responsable chef leader leaders vainqueur gagnant gagnante expert
+analyste propriétaire tête""".split())
 ORG_HEADS = frozenset("""entreprise société groupe fonds investisseur investisseurs banque journal média agence
 institut organisme laboratoire université club équipe parti constructeur opérateur compagnie studio marque
 startup start-up plateforme cabinet assureur distributeur fournisseur partenaire partenaires concurrent
-hôpital ville villes région régions pays""".split())
+hôpital""".split())
+PLACE_HEADS = frozenset("""ville villes commune communes village villages région régions pays province provinces
+département départements capitale capitales""".split())
+# Les interrogatifs qui demandent une personne ou une organisation (« Qui a révélé… » : un journal convient).
+WHO_WORDS = frozenset("qui".split())
+# Le type demandé se lit dans le seul groupe interrogatif, du mot interrogatif à la première préposition.
+WH_WORDS = frozenset("qui quel quelle quels quelles lequel laquelle lesquels lesquelles".split())
+PREPOSITIONS = frozenset("de du des d dans à au aux pour avec par sur en chez entre parmi sous selon depuis".split())
 
 # Phrasings that address a model, not a reader (assistant/instructions.py): never evidence.
 INSTRUCTION = (r"\b(?:ignorez?|ignorer|oublie[zr]?)\b.{0,40}\b(?:instructions?|consignes?|règles)\b"
                r"|\bprompt syst[èe]me\b|\btu es maintenant\b|\bà (?:toutes|chaque) (?:les )?questions?\b"
                r"|\b(?:réponds|répondez|dis|dites) toujours\b"
                r"|\b(?:tu dois|vous devez|il faut) (?:toujours )?(?:répondre|dire|affirmer|indiquer)\b")
+
+# Questions whose answer is a passage, not a figure or a name (pourquoi, comment une chose se fait ou s'est
+# faite): les seules auxquelles une phrase de l'article peut répondre (voir assistant/lang/en).
+EXPLANATION_ASK = (r"\bpourquoi\b|\bcomment(?! s'appellen?t?\b| se nommen?t?\b)|\bqu'est-ce qui\b|\bque s'est-il passé\b"
+                   r"|\bexpliqu|\bdécri[rstv]|\bracont|\bque (?:dit|disent|pense|pensent|raconte)\b|\bqu'a dit\b")
+
+# Une question qui demande un écart en points n'a pour réponse qu'un chiffre en points, jamais un niveau.
+POINTS_ASK = r"\bcombien de points\b|\bpoints? de pourcentage\b|\ben points\b|\bnombre de points\b"
