@@ -129,6 +129,8 @@ def _sentence_flags(subjects: tuple[str, ...], view, sent_idx: int, local_memo: 
     src_key = (view.source_id, -1)
     if src_key not in local_memo:
         local_memo[src_key] = {"ent_absent": float(not any(mentions(view.text, x) for x in subjects)),
+                               # the question's first-named subject (its possessor: "Brightwell's vaccine")
+                               "lead_absent": float(not mentions(view.text, subjects[0])),
                                "ent_title": float(any(mentions(view.title, x) for x in subjects))}
     flags = {"ent_sentence": float(any(mentions(sentence, x) for x in subjects)),
              "ent_near": float(any(mentions(prev, x) for x in subjects)), **local_memo[src_key]}
@@ -224,8 +226,11 @@ def figure_candidates(frame: QuestionFrame, cues: QuestionCues, segments: list, 
 
 
 def figure_fits(frame: QuestionFrame, c: Candidate) -> bool:
-    """Hard constraints of the answer type, before any score: a question that asks for points
-    ("de combien de points…", "by how many percentage points…") is answered in points."""
+    """Hard constraints, before any score: the figure's article names the entity the question is about;
+    a question that asks for points ("de combien de points…", "by how many percentage points…") is
+    answered in points."""
+    if c.features.get("lead_absent"):
+        return False  # the question names who or what it is about first, and this article never does
     if re.search(langdata.get(frame.language).POINTS_ASK, frame.text, re.IGNORECASE):
         return c.figure.unit == "pt"
     return True

@@ -245,7 +245,8 @@ class Assistant:
         if self.store.served_stamp is not None:
             self._reload_if_changed()
 
-    def _answer_served(self, frame: QuestionFrame, standalone: str, asked: str) -> tuple[Answer, tuple | None] | None:
+    def _answer_served(self, frame: QuestionFrame, standalone: str, asked: str,
+                       repeat: Answer | None = None) -> tuple[Answer, tuple | None] | None:
         """`_answer` on the served index, read-locked; None when no article is indexed. A commit by another
         process is loaded first; a question that fails because one landed while it ran is asked again on
         the reloaded index, so it never fails for it."""
@@ -255,7 +256,7 @@ class Assistant:
                 if not self.store.manifest.sources:
                     return None
                 try:
-                    return self._answer(frame, standalone, asked)
+                    return self._answer(frame, standalone, asked, repeat)
                 except Exception as exc:
                     failure = exc
             if attempt == 1 and self.store.changed_on_disk():
@@ -383,7 +384,10 @@ class Assistant:
             rewritten = self.llm.condense(q, language, history)  # None on failure: the rules stand
             if rewritten:
                 frame, standalone = analyse(rewritten, language), rewritten
-        served = self._answer_served(frame, standalone, q)
+        # A follow-up asks something new: the previous turn's answer is not its answer ("And what share of
+        # the voting rights?" after the share of capital; "who founded it with her?" after naming her).
+        repeat = history[-1] if history and previous is not None and history[-1].answered else None
+        served = self._answer_served(frame, standalone, q, repeat)
         if served is None:
             return Answer(_MESSAGES["no_index"][language], language, False, question=q), frame
         answer, evidence = served
@@ -396,16 +400,17 @@ class Assistant:
         answer.timings["total"] = time.perf_counter() - started
         return answer, frame
 
-    def _answer(self, frame: QuestionFrame, standalone: str, asked: str) -> tuple[Answer, tuple | None]:
+    def _answer(self, frame: QuestionFrame, standalone: str, asked: str,
+                repeat: Answer | None = None) -> tuple[Answer, tuple | None]:
         """The extractive answer, and the (segments, views) an LLM engine writes from. A compound question
         ("how much did X raise and at what valuation?") is answered part by part, every part cited."""
         parts = split_compound(standalone, frame.language) if frame.kind in FIGURE_KINDS else [standalone]
         if len(parts) == 1:
-            return self._answer_one(frame, standalone, asked)
+            return self._answer_one(frame, standalone, asked, repeat)
         answers, evidence, previous = [], None, None
         for part in parts:
             part_frame, part_text = condense(part, frame.language, previous)
-            answer, ev = self._answer_one(part_frame, part_text, asked)
+            answer, ev = self._answer_one(part_frame, part_text, asked, repeat)
             answers.append(answer)
             evidence = evidence or ev
             previous = part_frame
@@ -419,7 +424,8 @@ class Assistant:
                 out[sid] = self.figures.analysis(view, entry.content_hash, entry.language)
         return out
 
-    def _answer_one(self, frame: QuestionFrame, standalone: str, asked: str) -> tuple[Answer, tuple | None]:
+    def _answer_one(self, frame: QuestionFrame, standalone: str, asked: str,
+                    repeat: Answer | None = None) -> tuple[Answer, tuple | None]:
         t0 = time.perf_counter()
         if frame.kind in FIGURE_KINDS or frame.kind == "names":
             qvec, focus_vec, counted_vec = self.figures.embed(standalone, frame)
@@ -440,7 +446,8 @@ class Assistant:
         rivals: list = []
         if frame.kind == "names":
             legacy_pick = compose.choose_names(frame, segments, views)
-            _, best = self.figures.rank_names(frame, focus_vec, segments, views, self._analyses(views), legacy_pick)
+            _, best = self.figures.rank_names(frame, focus_vec, segments, views, self._analyses(views), legacy_pick,
+                                              fresh=_not_repeated(repeat))
             candidate = chosen_names(views[best.source_id], best) if best is not None else None
             confidence = best.probability if best is not None else 0.0
         elif frame.kind == "other":
@@ -449,7 +456,8 @@ class Assistant:
             legacy: list = []
             compose.choose_figure(frame, segments, views, trace=legacy)
             cues = question_cues(frame, focus_vec, qvec, counted_vec)
-            ranked = self.figures.rank(frame, cues, segments, views, self._analyses(views), legacy)
+            ranked = self.figures.rank(frame, cues, segments, views, self._analyses(views), legacy,
+                                       fresh=_not_repeated(repeat))
             candidate = None
             if ranked.answer is not None:
                 candidate = chosen(frame, views[ranked.answer.source_id], ranked.answer)
@@ -464,6 +472,7 @@ class Assistant:
             timings["verify"] = time.perf_counter() - t3
             if verdict.ok:
                 extractive = Answer(text, answered=True, citations=citations, figures=list(verdict.figures),
+                                    names=list(getattr(candidate, "names", None) or []),
                                     verified=frame.kind != "other", confidence=round(confidence, 4), **base)
                 return extractive, (segments, views)
             log.warning("extractive answer rejected by the verifier: %s", verdict.reason)
@@ -519,6 +528,24 @@ def _combined(answers: list[Answer], frame: QuestionFrame, standalone: str, aske
 
 def _detect(text: str) -> str:
     return detect_language(text)[0]
+
+
+def _not_repeated(previous: Answer | None) -> Callable[[Any], bool] | None:
+    """For a follow-up: whether a candidate says something other than the previous turn's answer (the same
+    figure from the same article, or the same names). None when there is no previous answer."""
+    if previous is None:
+        return None
+    from assistant.figures import same_value
+
+    sources = {c.source_id for c in previous.citations}
+    said = {n.casefold() for n in previous.names}
+
+    def fresh(c: Any) -> bool:
+        if hasattr(c, "names"):
+            return not said or {n.casefold() for n in c.names} != said
+        return not (c.source_id in sources and any(same_value(c.figure, f) for f in previous.figures))
+
+    return fresh
 
 
 def _not_instructions(segments: list, views: dict[str, SourceView]) -> list:

@@ -87,9 +87,11 @@ class FigureEngine:
         return np.asarray(vecs[0]), np.asarray(vecs[1]), (np.asarray(vecs[2]) if counted else None)
 
     def rank(self, frame: QuestionFrame, cues: QuestionCues, segments: list, views: dict[str, SourceView],
-             analyses: dict[str, an.SourceAnalysis], legacy: list | None) -> Ranked:
+             analyses: dict[str, an.SourceAnalysis], legacy: list | None, fresh=None) -> Ranked:
+        """`fresh`: for a follow-up, whether a candidate differs from the previous turn's answer."""
         model = ranking.load("figures")
-        candidates = [c for c in figure_candidates(frame, cues, segments, views, analyses, legacy) if figure_fits(frame, c)]
+        candidates = [c for c in figure_candidates(frame, cues, segments, views, analyses, legacy)
+                      if figure_fits(frame, c) and (fresh is None or fresh(c))]
         if model is None:  # no trained model shipped: the legacy composer's choice, never a guess
             ranked = sorted(candidates, key=lambda c: -c.features.get("legacy_best", 0.0))
             best = ranked[0] if ranked and ranked[0].features.get("legacy_best") else None
@@ -98,14 +100,15 @@ class FigureEngine:
         # The constraint-based composer's pick, when the ranker finds it likely enough; else the ranker's
         # best, only when it is confident; else no answer.
         legacy = next((c for c in ranked if c.features.get("legacy_best")), None)
-        if legacy is not None and legacy.probability >= model.legacy_threshold:
-            return Ranked(frame, ranked, legacy, model.legacy_threshold)
+        bar = model.legacy_threshold_for(frame.kind)
+        if legacy is not None and legacy.probability >= bar:
+            return Ranked(frame, ranked, legacy, bar)
         best = ranked[0] if ranked and ranked[0].probability >= model.threshold else None
         return Ranked(frame, ranked, best, model.threshold)
 
     def rank_names(self, frame: QuestionFrame, focus_vec: np.ndarray, segments: list, views: dict[str, SourceView],
-                   analyses: dict[str, an.SourceAnalysis], legacy_pick) -> tuple[list[NameCandidate],
-                                                                                           NameCandidate | None]:
+                   analyses: dict[str, an.SourceAnalysis], legacy_pick, fresh=None) -> tuple[list[NameCandidate],
+                                                                                                      NameCandidate | None]:
         """Names by NER spans ranked like figures; the legacy composer's names count only as a feature."""
         model = ranking.load("names")
         candidates = name_candidates(frame, focus_vec, segments, views, analyses, legacy_pick)
@@ -113,7 +116,8 @@ class FigureEngine:
             return candidates, None
         ranked = model.score(candidates, NAME_FEATURES, name_vector)
         allowed = allowed_name_labels(frame)
-        ranked = [c for c in ranked if name_type_fits(allowed, c)]  # a hard constraint, not a feature
+        ranked = [c for c in ranked if name_type_fits(allowed, c)  # a hard constraint, not a feature
+                  and (fresh is None or fresh(c))]
         legacy = next((c for c in ranked if c.features.get("legacy_same")), None)
         bar = model.legacy_threshold if legacy is not None and legacy.features.get("ner_agrees") else model.unconfirmed_threshold
         if legacy is not None and legacy.probability >= bar:

@@ -106,6 +106,8 @@ _DURATION = re.compile(
     r"|\bcombien de (?:mois|semaines|jours|annees)\b|\bhow (?:quickly|fast|soon)\b|\ben quel delai"
 )
 _COUNT = re.compile(r"\b(?:how many|combien (?:de |d')|nombre (?:de |d')|number of|quantite de)\s*([\w-]+)(?:\s+([\w-]+))?")
+_FUNCTION_WORDS = frozenset("""of the these those them its their his her our your which entre eux elles ceux celles
+ces les leurs ses des de du d""".split())
 _HOW_MUCH = re.compile(r"\bhow much\b|\bcombien\b|\bwhat does \w+ cost\b")
 # A purpose adjunct at the end of a question ("pour survivre à ses pertes", "to cover its losses").
 _PURPOSE = re.compile(r"\b(?:pour|afin d[e'])\s*(?:(?:se|s'|en|y)\s*)?\w+(?:er|ir|re)\b"
@@ -366,7 +368,8 @@ def _answer_type(q: str, names: frozenset[str] = frozenset()) -> tuple[str, str,
         return "names", "", True
     count = _COUNT.search(q)
     if count:
-        words = [w for w in count.groups() if w]
+        # "how many of those", "combien d'entre eux": a function word counts nothing
+        words = [w for w in count.groups() if w and w not in _FUNCTION_WORDS] or [""]
         known = [w for w in words if UNIT_SYNONYMS.get(w) or UNIT_SYNONYMS.get(w.rstrip("s"))]
         noun = known[0] if known else words[0]
         canonical = UNIT_SYNONYMS.get(noun, UNIT_SYNONYMS.get(noun.rstrip("s"), ""))

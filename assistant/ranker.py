@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,6 +27,12 @@ class Ranker:
     unconfirmed_threshold: float  # names: the composer's pick that NER does not confirm
     mean: np.ndarray
     scale: np.ndarray
+    # Per answer kind ('money', 'percent', ...): the composer's pick is more reliable for some kinds than for
+    # others, so each kind has its own bar (chosen on dev like the rest); a kind not listed uses the default.
+    legacy_by_kind: dict[str, float] = field(default_factory=dict)
+
+    def legacy_threshold_for(self, kind: str) -> float:
+        return self.legacy_by_kind.get(kind, self.legacy_threshold)
 
     def score(self, candidates: list, catalogue: tuple[str, ...] = FEATURES, vectorize=vector) -> list:
         """Each candidate's probability of being the right answer, best first. `catalogue` and `vectorize`
@@ -50,4 +56,6 @@ def load(name: str = "figures") -> Ranker | None:
     data = json.loads(path.read_text(encoding="utf-8"))
     return Ranker(tuple(data["features"]), np.asarray(data["coef"]), float(data["intercept"]),
                   float(data["threshold"]), float(data.get("legacy_threshold", data["threshold"])),
-                  float(data.get("unconfirmed_threshold", data.get("legacy_threshold", data["threshold"]))), np.asarray(data["mean"]), np.asarray(data["scale"]))
+                  float(data.get("unconfirmed_threshold", data.get("legacy_threshold", data["threshold"]))),
+                  np.asarray(data["mean"]), np.asarray(data["scale"]),
+                  {k: float(v) for k, v in (data.get("legacy_threshold_by_kind") or {}).items()})

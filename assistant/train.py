@@ -29,6 +29,7 @@ from assistant.types import Figure  # noqa: E402
 
 TARGET_WRONG = 0.02  # the bar the issue sets; reported beside what the chosen thresholds reach
 WRONG_COST = 2.0
+MIN_KIND_QUESTIONS = 10  # dev questions of an answer kind below which it has no threshold of its own
 NER_AGREES = NAME_FEATURES.index("ner_agrees")
 LEGACY = {"figures": FEATURES.index("legacy_best"), "names": NAME_FEATURES.index("legacy_same")}
 
@@ -101,20 +102,22 @@ def collect(assistant, cases: list[dict], kind: str = "figures") -> list[dict]:
             cands = []
         labels = [_label(c, wanted, kind) for c in cands]
         vec = name_vector if kind == "names" else vector
-        rows.append({"group": group, "question": question, "answerable": bool(wanted),
+        rows.append({"group": group, "question": question, "answerable": bool(wanted), "kind": frame.kind,
                      "X": [vec(c) for c in cands], "y": labels, "reachable": any(labels)})
     return rows
 
 
 def _decide(rows: list[dict], probs: list[np.ndarray], threshold: float, legacy_threshold: float = 2.0,
-            kind: str = "figures", unconfirmed_threshold: float | None = None) -> dict:
+            kind: str = "figures", unconfirmed_threshold: float | None = None,
+            by_kind: dict[str, float] | None = None) -> dict:
     """Question-level outcomes of the engine's policy (see assistant.engine.FigureEngine.rank). For names,
-    a composer's pick that NER does not confirm has a threshold of its own (`unconfirmed_threshold`)."""
+    a composer's pick that NER does not confirm has a threshold of its own (`unconfirmed_threshold`); for
+    figures, an answer kind may have its own legacy threshold (`by_kind`)."""
     correct = wrong = refused_ok = false_refusal = 0
     for row, p in zip(rows, probs):
         legacy = [j for j, x in enumerate(row["X"]) if x[LEGACY[kind]] == 1.0]
         pick = None
-        bar = legacy_threshold
+        bar = (by_kind or {}).get(row.get("kind", ""), legacy_threshold)
         if legacy and kind == "names" and unconfirmed_threshold is not None and row["X"][legacy[0]][NER_AGREES] == 0.0:
             bar = unconfirmed_threshold
         if legacy and p[legacy[0]] >= bar:
@@ -190,18 +193,58 @@ def train(kind: str, rows: list[dict], folds: int, meta: dict) -> dict:
     if best is None:  # nothing keeps the seeds whole: the legacy pick alone, as before the ranker
         best = (0, 0.0, 0.0, 1.01, _decide(rows, cv_probs, 1.01, 0.0, kind, 0.0))
     _, legacy_threshold, unconfirmed, threshold, cv = best
+    by_kind: dict[str, float] = {}
+    if kind == "figures":  # the bar of any candidate chosen together with the bars per answer kind
+        joint = None
+        for tr in (0.8, 0.85, 0.9, 0.95, 1.01):
+            if _decide(seed_rows, seed_probs, tr, legacy_threshold)["wrong"]:
+                continue
+            kinds, got = _per_kind(rows, cv_probs, seed_rows, seed_probs, tr, legacy_threshold, grid)
+            gain = got["correct"] - WRONG_COST * got["wrong"]
+            if joint is None or gain > joint[0]:
+                joint = (gain, tr, kinds, got)
+        if joint is not None:
+            _, threshold, by_kind, cv = joint
     catalogue = NAME_FEATURES if kind == "names" else FEATURES
     out = {"features": list(catalogue), "coef": [round(float(c), 6) for c in model.coef_[0]],
            "intercept": round(float(model.intercept_[0]), 6), "threshold": threshold,
            "legacy_threshold": legacy_threshold, "wrong_cost": WRONG_COST,
            **({"unconfirmed_threshold": unconfirmed} if unconfirmed is not None else {}),
+           **({"legacy_threshold_by_kind": by_kind} if by_kind else {}),
            "mean": [round(float(v), 6) for v in mean], "scale": [round(float(v), 6) for v in scale],
            "trained_on": {**meta, "questions": len(rows)},
            "cross_validation": {"folds": folds, "by": "article", "target_wrong_stated": TARGET_WRONG, **cv}}
     MODEL_DIR.mkdir(parents=True, exist_ok=True)
     (MODEL_DIR / f"{kind}.json").write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
-    print(f"{kind}: thresholds legacy pick {legacy_threshold}, any candidate {threshold}; leave-articles-out CV: {cv}")
+    print(f"{kind}: thresholds legacy pick {legacy_threshold} (by answer kind: {by_kind}), any candidate {threshold}; "
+          f"leave-articles-out CV: {cv}")
     return out
+
+
+def _per_kind(rows: list[dict], cv_probs: list, seed_rows: list[dict], seed_probs: list, threshold: float,
+              default: float, grid: list[float]) -> tuple[dict[str, float], dict]:
+    """A legacy threshold per answer kind: the composer's pick is reliable for some kinds and not for others.
+    Each kind's questions are decided independently, so each bar is chosen on its own (the most right
+    answers for the fewest wrong on the cross-validated predictions, the seed questions of that kind all
+    answered rightly); a kind with fewer than MIN_KIND_QUESTIONS dev questions keeps the default."""
+    out: dict[str, float] = {}
+    for answer_kind in sorted({r.get("kind", "") for r in rows} - {"other", "names", ""}):
+        mine = [i for i, r in enumerate(rows) if r.get("kind") == answer_kind]
+        seeds = [i for i, r in enumerate(seed_rows) if r.get("kind") == answer_kind]
+        if sum(1 for i in mine if rows[i].get("suite") != "seeds") < MIN_KIND_QUESTIONS:
+            continue
+        best = None
+        for tl in grid:
+            check = _decide([seed_rows[i] for i in seeds], [seed_probs[i] for i in seeds], threshold, tl)
+            if check["wrong"] or check["false_refusal"]:
+                continue
+            got = _decide([rows[i] for i in mine], [cv_probs[i] for i in mine], threshold, tl)
+            gain = got["correct"] - WRONG_COST * got["wrong"]
+            if best is None or gain >= best[0]:  # on a tie, the higher bar: as many right, fewer answers
+                best = (gain, tl)
+        if best is not None and best[1] != default:
+            out[answer_kind] = best[1]
+    return out, _decide(rows, cv_probs, threshold, default, "figures", by_kind=out)
 
 
 def main(argv: list[str] | None = None) -> int:

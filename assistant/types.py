@@ -49,6 +49,7 @@ class Answer:
     answered: bool
     citations: list[Citation] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)  # figures stated in the answer's own words
+    names: list[str] = field(default_factory=list)  # the names a names answer states
     engine: str = "extractive"  # 'extractive' | 'llm'
     fallback_reason: str = ""  # why an LLM answer was replaced by the extractive one
     question: str = ""  # the question as asked
