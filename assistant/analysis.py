@@ -29,7 +29,7 @@ from assistant.types import Figure
 log = logging.getLogger(__name__)
 
 # Bump when what is stored changes: stored analyses of another version are recomputed.
-ANALYSIS_VERSION = 10
+ANALYSIS_VERSION = 11
 ROLE_WORDS = 12
 _CONTENT_POS = {"NOUN", "VERB", "ADJ", "PROPN", "NUM", "ADV"}
 _ENTITY_LABELS = {"PER", "PERSON", "ORG", "GPE", "LOC", "NORP", "PRODUCT", "FAC", "EVENT", "WORK_OF_ART", "MISC"}
@@ -74,6 +74,9 @@ class SourceAnalysis:
     role_vectors: np.ndarray | None = None  # one row per figure (role phrase), L2-normalised
     name_vectors: np.ndarray | None = None  # one row per name (its role words)
     counted_vectors: np.ndarray | None = None  # one row per figure: its counted noun (zeros when none)
+    # one row per figure: its window (the words between the figures before and after it), what tells apart
+    # two figures of one sentence better than the sentence or the parse's role words alone
+    local_vectors: np.ndarray | None = None
 
     def figures_of(self, sent_idx: int) -> list[int]:
         return self._index("figures").get(sent_idx, [])
@@ -248,6 +251,8 @@ def embed_roles(analysis: SourceAnalysis, embedder: Any) -> None:
         texts = [f.role or f.local for f in analysis.figures]
         analysis.role_vectors = np.asarray(embedder.encode_passages(texts), dtype=np.float32)
         dim = analysis.role_vectors.shape[1]
+        analysis.local_vectors = np.asarray(embedder.encode_passages([f.local or f.figure.text for f in analysis.figures]),
+                                            dtype=np.float32)
     if analysis.names:
         texts = [n.role or n.text for n in analysis.names]
         analysis.name_vectors = np.asarray(embedder.encode_passages(texts), dtype=np.float32)
@@ -263,6 +268,8 @@ def embed_roles(analysis: SourceAnalysis, embedder: Any) -> None:
         analysis.name_vectors = np.zeros((0, dim or 1), dtype=np.float32)
     if analysis.counted_vectors is None:
         analysis.counted_vectors = np.zeros((0, dim or 1), dtype=np.float32)
+    if analysis.local_vectors is None:
+        analysis.local_vectors = np.zeros((0, dim or 1), dtype=np.float32)
 
 
 # ------------------------------------------------------------------ storage beside the index
@@ -282,6 +289,7 @@ def save(folder: Path, analysis: SourceAnalysis, embedder_id: str) -> None:
     tmp = base.with_suffix(".tmp.npz")
     with open(tmp, "wb") as fh:
         np.savez(fh, roles=analysis.role_vectors, names=analysis.name_vectors, counted=analysis.counted_vectors,
+                 local=analysis.local_vectors,
                  record=np.frombuffer(json.dumps(record, ensure_ascii=False).encode("utf-8"), dtype=np.uint8))
     tmp.replace(base.with_suffix(".npz"))
 
@@ -293,11 +301,11 @@ def load(folder: Path, source_id: str, content_hash: str, embedder_id: str) -> S
     try:
         with np.load(path) as data:
             record = json.loads(bytes(data["record"]).decode("utf-8"))
-            roles, names, counted = data["roles"], data["names"], data["counted"]
+            roles, names, counted, local = data["roles"], data["names"], data["counted"], data["local"]
         figures = [FigureRole(**{**f, "figure": Figure(**f["figure"]), "years": tuple(f["years"])})
                    for f in record["figures"]]
         spans = [NameSpan(**n) for n in record["names"]]
-        return SourceAnalysis(source_id, content_hash, record["language"], figures, spans, roles, names, counted)
+        return SourceAnalysis(source_id, content_hash, record["language"], figures, spans, roles, names, counted, local)
     except Exception as exc:  # a damaged file is recomputed, never trusted
         log.warning("analysis %s unreadable (%s): recomputing", path.name, exc)
         return None

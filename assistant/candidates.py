@@ -27,6 +27,7 @@ FEATURES = (
     "forecast_match", "forecast_mismatch", "quarter_match", "quarter_mismatch", "in_question", "per_match",
     "per_mismatch", "n_figures", "legacy_pass", "legacy_best", "legacy_score", "title_sim", "bias_kind_count", "kind_exact",
     "counted_sim", "counted_gap_best", "role_rank", "sent_gap_best", "local_overlap",
+    "window_sim", "window_gap_best", "window_sim_q", "window_gap_q",
 )
 
 
@@ -170,6 +171,8 @@ def figure_candidates(frame: QuestionFrame, cues: QuestionCues, segments: list, 
             continue
         sims = analysis.role_vectors[idx] @ cues.focus_vec
         sims_q = analysis.role_vectors[idx] @ cues.query_vec
+        window = analysis.local_vectors[idx] @ cues.focus_vec
+        window_q = analysis.local_vectors[idx] @ cues.query_vec
         counted = (analysis.counted_vectors[idx] @ cues.counted_vec
                    if cues.counted_vec is not None and len(analysis.counted_vectors) else np.zeros(len(idx)))
         title_sim = 0.0
@@ -182,6 +185,7 @@ def figure_candidates(frame: QuestionFrame, cues: QuestionCues, segments: list, 
             f = {
                 "sent_sim": seg.similarity, "clause_sim": clause_sim, "sent_rank": 1.0 / (1 + rank),
                 "role_sim": float(sims[j]), "role_sim_q": float(sims_q[j]),
+                "window_sim": float(window[j]), "window_sim_q": float(window_q[j]),
                 "role_margin": float(sims[j]) - max(others) if others else 0.0,
                 "unit_exact": float(frame.kind == "count" and bool(frame.unit) and fig.unit == frame.unit),
                 "n_figures": math.log1p(len(idx)), "title_sim": title_sim,
@@ -215,6 +219,8 @@ def figure_candidates(frame: QuestionFrame, cues: QuestionCues, segments: list, 
         best = max(c.features["role_sim"] for c in out)
         best_counted = max(c.features["counted_sim"] for c in out)
         best_sent = max(c.features["sent_sim"] for c in out)
+        best_window = max(c.features["window_sim"] for c in out)
+        best_window_q = max(c.features["window_sim_q"] for c in out)
         order = sorted(range(len(out)), key=lambda i: -out[i].features["role_sim"])
         for rank, i in enumerate(order):
             out[i].features["role_rank"] = 1.0 / (1 + rank)
@@ -222,6 +228,8 @@ def figure_candidates(frame: QuestionFrame, cues: QuestionCues, segments: list, 
             c.features["role_gap_best"] = c.features["role_sim"] - best
             c.features["counted_gap_best"] = c.features["counted_sim"] - best_counted
             c.features["sent_gap_best"] = c.features["sent_sim"] - best_sent
+            c.features["window_gap_best"] = c.features["window_sim"] - best_window
+            c.features["window_gap_q"] = c.features["window_sim_q"] - best_window_q
     return out
 
 
