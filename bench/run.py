@@ -153,9 +153,12 @@ def bench_ingest(work: Path, sources: Path, emb) -> dict[str, Any]:
 # ---------------------------------------------------------------- 1. answer latency
 
 def ask_all(a, cases: list[Case]) -> list[tuple[str, Any, float]]:
-    """Every turn of every case: single questions with a.ask, conversations in one a.chat()."""
+    """Every turn of every case: single questions with a.ask, conversations in one a.chat(). The query-vector
+    cache is emptied before each case: every question is timed as a question never asked before."""
     out = []
+    clear = getattr(a.embedder, "clear_query_cache", lambda: None)
     for case in cases:
+        clear()
         if len(case.turns) == 1:
             c0 = time.process_time()
             ans = a.ask(case.turns[0].question)
@@ -320,6 +323,7 @@ def bench_side_by_side(a, emb, sources: Path, work: Path, cases: list[Case], wit
             a.retrieve(q, mode=mode, top_k=3)
         ranks, lat, top_words, quote_words, quote_hits = [], [], [], [], []
         for _, q, src, g0, g1 in gold:
+            getattr(a.embedder, "clear_query_cache", lambda: None)()  # timed as new questions, like theirs
             t = time.perf_counter()
             got = a.retrieve(q, mode=mode, top_k=3)
             lat.append(time.perf_counter() - t)

@@ -62,7 +62,7 @@ def build(n: int, directory: Path, base_path: Path, n_templates: int | None, see
     store = IndexStore(settings)
     manifest = Manifest("bench-synthetic:e5-standin", int(base.shape[-1]), f"bench{n}", "")
     store.manifest = manifest
-    collection = store.chunks()
+    collection = store.collection("chunks", manifest.generation)  # built here: created, not fetched
     batch_max = int(store.client.get_max_batch_size())
     rng = np.random.default_rng(seed + n)
 

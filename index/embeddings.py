@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,9 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
 from index import settings  # noqa: F401  (sets the offline environment before any model import)
+
+
+QUERY_CACHE_SIZE = 4096  # query texts whose vectors are kept (1.5 KB each at 384 dimensions)
 
 
 class EmbedderError(RuntimeError):
@@ -28,12 +32,36 @@ class _ArrayEmbedding(BaseEmbedding):
     identity: str = ""
     dim: int = 0
     _lock: Any = PrivateAttr(default_factory=threading.Lock)
+    _cache_lock: Any = PrivateAttr(default_factory=threading.Lock)
+    _query_cache: Any = PrivateAttr(default_factory=OrderedDict)
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return self._encode(texts, True)
+        """Query vectors, the recent ones from a cache: a question asked again (a UI example, the part of a
+        compound question, a follow-up that condenses to a question already asked, its focus phrase) costs
+        a dictionary lookup instead of the model (68 % of an answer's time)."""
+        if not texts:
+            return self._encode(texts, True)
+        cache = self._query_cache
+        with self._cache_lock:
+            got = {t: cache[t] for t in set(texts) if t in cache}
+            for t in got:
+                cache.move_to_end(t)
+        missing = [t for t in dict.fromkeys(texts) if t not in got]
+        if missing:
+            got.update(zip(missing, self._encode(missing, True)))
+            with self._cache_lock:
+                for t in missing:
+                    cache[t] = got[t]
+                while len(cache) > QUERY_CACHE_SIZE:
+                    cache.popitem(last=False)
+        return np.stack([got[t] for t in texts])
+
+    def clear_query_cache(self) -> None:
+        with self._cache_lock:
+            self._query_cache.clear()
 
     def encode_passages(self, texts: list[str]) -> np.ndarray:
         return self._encode(texts, False)
