@@ -29,7 +29,7 @@ from assistant.types import Figure
 log = logging.getLogger(__name__)
 
 # Bump when what is stored changes: stored analyses of another version are recomputed.
-ANALYSIS_VERSION = 11
+ANALYSIS_VERSION = 12
 ROLE_WORDS = 12
 _CONTENT_POS = {"NOUN", "VERB", "ADJ", "PROPN", "NUM", "ADV"}
 _ENTITY_LABELS = {"PER", "PERSON", "ORG", "GPE", "LOC", "NORP", "PRODUCT", "FAC", "EVENT", "WORK_OF_ART", "MISC"}

@@ -27,7 +27,7 @@ FEATURES = (
     "forecast_match", "forecast_mismatch", "quarter_match", "quarter_mismatch", "in_question", "per_match",
     "per_mismatch", "n_figures", "legacy_pass", "legacy_best", "legacy_score", "title_sim", "bias_kind_count", "kind_exact",
     "counted_sim", "counted_gap_best", "role_rank", "sent_gap_best", "local_overlap",
-    "window_sim", "window_gap_best", "window_sim_q", "window_gap_q",
+    "window_sim", "window_gap_best", "window_sim_q", "window_gap_q", "qualifier_missing", "side_absent",
 )
 
 
@@ -80,6 +80,20 @@ def _stems(text: str) -> frozenset[str]:
     return frozenset(bm25_tokens(text, ("fr", "en")))
 
 
+def _generic_stems() -> frozenset[str]:
+    """Stems of the words that frame a question rather than qualify its figure (wh-words, the head nouns of
+    an answer kind, "combien", "much", "total")."""
+    from assistant.question import HEAD_NOUNS
+
+    words = [w for heads in HEAD_NOUNS.values() for w in heads]
+    words += """combien quel quelle quels quelles much many what which how total totale montant amount
+    chiffre affaires figure number nombre""".split()
+    return _stems(" ".join(words))
+
+
+_GENERIC_STEMS = _generic_stems()
+
+
 def counted_text(frame: QuestionFrame) -> str:
     """The counted thing a count question names, as written ("sièges" in "combien de sièges"), or ''."""
     if frame.kind != "count":
@@ -118,6 +132,21 @@ def type_fits(frame: QuestionFrame, fig: Figure) -> bool:
     return False
 
 
+_CAPITALISED = r"[A-ZÀ-ÖØ-Þ][\w'’-]+"
+
+
+def _named_in(window: str, entity: str, article: str, memo: dict) -> bool:
+    """Whether the entity is named in the window, by its words or by a part of the fuller name the article
+    gives it ("Musk" asked, "Elon Musk" in the article, "Elon" in the sentence)."""
+    if mentions(window, entity):
+        return True
+    key = ("aliases", id(article), entity)
+    if key not in memo:
+        fuller = re.finditer(rf"(?:{_CAPITALISED}\s+){{0,3}}{re.escape(entity)}(?:\s+{_CAPITALISED}){{0,3}}", article)
+        memo[key] = {w for m in fuller for w in m.group().split() if len(w) >= 3 and w[0].isupper()}
+    return any(mentions(window, w) for w in memo[key])
+
+
 def _sentence_flags(subjects: tuple[str, ...], view, sent_idx: int, local_memo: dict) -> dict[str, float]:
     """Where the question's subjects are named around one sentence (computed once per sentence)."""
     key = (view.source_id, sent_idx)
@@ -134,7 +163,12 @@ def _sentence_flags(subjects: tuple[str, ...], view, sent_idx: int, local_memo: 
                                "lead_absent": float(not mentions(view.text, subjects[0])),
                                "ent_title": float(any(mentions(view.title, x) for x in subjects))}
     flags = {"ent_sentence": float(any(mentions(sentence, x) for x in subjects)),
-             "ent_near": float(any(mentions(prev, x) for x in subjects)), **local_memo[src_key]}
+             "ent_near": float(any(mentions(prev, x) for x in subjects)),
+             # a second entity of the question ("revenue in Germany", "Nvidia's stake in xAI") qualifies the
+             # figure asked: a sentence that names it neither itself nor just before is about another figure
+             "side_absent": float(any(not _named_in(sentence + " " + prev, x, view.text, local_memo)
+                                      for x in subjects[1:])),
+             **local_memo[src_key]}
     local_memo[key] = flags
     return flags
 
@@ -216,12 +250,16 @@ def figure_candidates(frame: QuestionFrame, cues: QuestionCues, segments: list, 
                 f["legacy_best"] = float(legacy_scores[key] == legacy_top)
             out.append(Candidate(seg.source_id, seg.sent_idx, role, f))
     if out:
-        best = max(c.features["role_sim"] for c in out)
-        best_counted = max(c.features["counted_sim"] for c in out)
-        best_sent = max(c.features["sent_sim"] for c in out)
-        best_window = max(c.features["window_sim"] for c in out)
-        best_window_q = max(c.features["window_sim_q"] for c in out)
-        order = sorted(range(len(out)), key=lambda i: -out[i].features["role_sim"])
+        # Rivals are figures of articles that name the question's subject: a figure of an article that never
+        # does (a hard reject) must not make the right one look weaker (more articles, lower ranks and gaps).
+        rivals = [c for c in out if not c.features.get("lead_absent")] or out
+        best = max(c.features["role_sim"] for c in rivals)
+        best_counted = max(c.features["counted_sim"] for c in rivals)
+        best_sent = max(c.features["sent_sim"] for c in rivals)
+        best_window = max(c.features["window_sim"] for c in rivals)
+        best_window_q = max(c.features["window_sim_q"] for c in rivals)
+        order = sorted(range(len(out)), key=lambda i: (bool(out[i].features.get("lead_absent")) and rivals is not out,
+                                                       -out[i].features["role_sim"]))
         for rank, i in enumerate(order):
             out[i].features["role_rank"] = 1.0 / (1 + rank)
         for c in out:
@@ -230,6 +268,7 @@ def figure_candidates(frame: QuestionFrame, cues: QuestionCues, segments: list, 
             c.features["sent_gap_best"] = c.features["sent_sim"] - best_sent
             c.features["window_gap_best"] = c.features["window_sim"] - best_window
             c.features["window_gap_q"] = c.features["window_sim_q"] - best_window_q
+        _mark_unstated_qualifiers(frame, out, views)
     return out
 
 
@@ -242,6 +281,29 @@ def figure_fits(frame: QuestionFrame, c: Candidate) -> bool:
     if re.search(langdata.get(frame.language).POINTS_ASK, frame.text, re.IGNORECASE):
         return c.figure.unit == "pt"
     return True
+
+
+def _mark_unstated_qualifiers(frame: QuestionFrame, candidates: list[Candidate], views: dict) -> None:
+    """qualifier_missing: the share of the question's words stated by some candidate's sentence that this
+    candidate's sentence does not state. "How much does the camera cost?": when one sentence with a figure
+    names the camera, the mission's total in a sentence that does not is likely about something else.
+    Words are compared by their stems in both languages, so only cognates meet across languages (most
+    cross-lingual questions keep 0); question words, the kinds' head nouns, a purpose adjunct and years do
+    not count."""
+    from assistant.question import asked_part
+
+    qualifiers = {w for w in _stems(asked_part(focus_text(frame))) if len(w) >= 4 and not w.isdigit()} - _GENERIC_STEMS
+    if not qualifiers:
+        return
+    said: dict[tuple[str, int], frozenset[str]] = {}
+    for c in candidates:
+        key = (c.source_id, c.sent_idx)
+        if key not in said:
+            s, e = views[c.source_id].sentences[c.sent_idx]
+            said[key] = _stems(views[c.source_id].text[s:e]) & qualifiers
+    stated = frozenset().union(*said.values())
+    for c in candidates:
+        c.features["qualifier_missing"] = len(stated - said[(c.source_id, c.sent_idx)]) / max(1, len(stated))
 
 
 def vector(c: Candidate) -> list[float]:
@@ -323,6 +385,21 @@ def name_type_fits(allowed: frozenset[str] | None, c: "NameCandidate") -> bool:
     if allowed is None:
         return True
     return bool(c.features.get("ner_agrees")) and all(sp.label in allowed for sp in c.spans)
+
+
+def names_state_the_event(frame: QuestionFrame, c: "NameCandidate", views: dict) -> bool:
+    """A question about an act or a role ("Who founded it?", "Qui dirige…") is answered only by names from
+    a sentence that tells that act or role: a fund named where a raise is told did not found the company,
+    a spokesperson is not the chief executive. (Other attributes are often
+    told by another word than the question's: "who invested" is answered where "investors" are listed.)"""
+    from assistant.question import EVENTS, ROLES, concepts
+
+    asked = (frame.attributes & EVENTS) | (frame.concepts & ROLES)
+    if not asked:
+        return True
+    view = views[c.source_id]
+    s, e = view.sentences[c.sent_idx]
+    return bool(concepts(view.text[s:e]) & asked)
 
 
 def _is_plural_question(frame: QuestionFrame) -> bool:

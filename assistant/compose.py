@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from assistant.figures import format_figure
-from assistant.question import (ATTRIBUTES, TIME_FRAMES, UNIT_SYNONYMS, QuestionFrame, concept_positions, concepts,
+from assistant.question import (ATTRIBUTES, EVENTS, TIME_FRAMES, UNIT_SYNONYMS, QuestionFrame, concept_positions, concepts,
                                 extract_entities, fold, mentions)
 from assistant.quotes import quote, trim_span
 from assistant.retrieval import Segment
@@ -90,7 +90,7 @@ def _fits(frame: QuestionFrame, view: SourceView, sent_idx: int, fig: Figure, cl
             return False
         if not own and stated and not asked & stated:
             return False
-        if not (_concepts(sentence) & asked) and asked <= _EVENTS:
+        if not (_concepts(sentence) & asked) and asked <= EVENTS:
             return False  # an event ("founded") the sentence never names
     if frame.years and frame.kind != "year":
         years = set(_YEAR_RX.findall(sentence))
@@ -106,9 +106,6 @@ def _fits(frame: QuestionFrame, view: SourceView, sent_idx: int, fig: Figure, cl
     if frames - {"this_year"} and not frames & stated_frames:
         return False  # "next year" is not "d'ici 2025" nor an undated rate: the articles carry no date to tell
     return True
-
-
-_EVENTS = frozenset({"founded"})
 
 
 def _other_subject(frame: QuestionFrame, clause_text: str) -> bool:

@@ -385,8 +385,11 @@ class Assistant:
             if rewritten:
                 frame, standalone = analyse(rewritten, language), rewritten
         # A follow-up asks something new: the previous turn's answer is not its answer ("And what share of
-        # the voting rights?" after the share of capital; "who founded it with her?" after naming her).
-        repeat = history[-1] if history and previous is not None and history[-1].answered else None
+        # the voting rights?" after the share of capital; "who founded it with her?" after naming her). A
+        # question that stands on its own (nothing borrowed from the previous turn: the same question asked
+        # again, or in the other language) may get the same answer.
+        follow_up = previous is not None and standalone.strip() != q.strip()
+        repeat = history[-1] if history and follow_up and history[-1].answered else None
         served = self._answer_served(frame, standalone, q, repeat)
         if served is None:
             return Answer(_MESSAGES["no_index"][language], language, False, question=q), frame
@@ -494,12 +497,14 @@ class Assistant:
             views = {sid: self._view(sid) for sid in {p.source_id for p in passages} | {g.source_id for g in segments}}
             segments = _not_instructions(segments, views)
             if frame.kind == "names":
-                from assistant.candidates import allowed_name_labels, name_candidates, name_type_fits
+                from assistant.candidates import (allowed_name_labels, name_candidates, name_type_fits,
+                                                  names_state_the_event)
 
                 legacy_pick = compose.choose_names(frame, segments, views)
                 allowed = allowed_name_labels(frame)  # as the engine: an answer of the wrong type is no candidate
                 return frame, [c for c in name_candidates(frame, focus_vec, segments, views, self._analyses(views),
-                                                          legacy_pick) if name_type_fits(allowed, c)]
+                                                          legacy_pick)
+                               if name_type_fits(allowed, c) and names_state_the_event(frame, c, views)]
             legacy: list = []
             compose.choose_figure(frame, segments, views, trace=legacy)
             cues = question_cues(frame, focus_vec, qvec, counted_vec)

@@ -17,6 +17,7 @@ from assistant import lang as langdata
 from assistant import ranker as ranking
 from assistant.candidates import (NAME_FEATURES, Candidate, NameCandidate, QuestionCues, counted_text,
                                   allowed_name_labels, figure_candidates, figure_fits, focus_text, name_candidates, name_type_fits,
+                                  names_state_the_event,
                                   name_vector)
 from assistant.compose import Candidate as Chosen
 from assistant.compose import SourceView, _clause_of, _quote_span
@@ -116,8 +117,8 @@ class FigureEngine:
             return candidates, None
         ranked = model.score(candidates, NAME_FEATURES, name_vector)
         allowed = allowed_name_labels(frame)
-        ranked = [c for c in ranked if name_type_fits(allowed, c)  # a hard constraint, not a feature
-                  and (fresh is None or fresh(c))]
+        ranked = [c for c in ranked if name_type_fits(allowed, c)  # hard constraints, not features
+                  and names_state_the_event(frame, c, views) and (fresh is None or fresh(c))]
         legacy = next((c for c in ranked if c.features.get("legacy_same")), None)
         bar = model.legacy_threshold if legacy is not None and legacy.features.get("ner_agrees") else model.unconfirmed_threshold
         if legacy is not None and legacy.probability >= bar:

@@ -62,6 +62,7 @@ _TAIL = re.compile(
     re.I,
 )
 _GLUED_LETTER = re.compile(r"[^\W\d_]")
+_CENTS = re.compile(rf"{_SP}+(?:cents?|centimes?)(?![^\W\d_])", re.I)
 # A noun a scaled number counts ("10 millions d'utilisateurs", "2 million passengers").
 _COUNTED_AFTER = re.compile(rf"{_SP}*(?:{_DE})?(?!(?:un|une|a|an|the|le|la|les|de|du|des|en|in|et|and|or|ou|contre|"
                             rf"versus|vs|soit|year|years|an|ans|plus|earlier|before|ago|auparavant|avant|sur|pour|par|dans|avec|sans|selon|"
@@ -262,6 +263,10 @@ def _build(text: str, start: int, end: int, value: float, is_word: bool, scale_o
         kind = "count"
     if tail.group("cu"):
         stop = tail.end("cu")
+        cents = _CENTS.match(text, stop) if kind == "money" and tail.group("curw") else None
+        if cents:  # "19.8 euro cents": a hundredth of the currency named
+            value /= 100
+            stop = cents.end()
         if kind == "duration" and tail.group("half2"):
             value += 0.5
             stop = tail.end("half2")

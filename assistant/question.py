@@ -42,7 +42,7 @@ UNIT_SYNONYMS: dict[str, str] = {
     "years": "year", "year": "year", "semaines": "week", "weeks": "week", "jours": "day", "days": "day",
     "dollars": "USD", "dollar": "USD", "euros": "EUR", "euro": "EUR", "argent": "USD", "money": "USD",
     "cash": "USD",
-    "data": "datacenter", "datacenters": "datacenter", "centres": "datacenter", "centers": "datacenter",
+    "data": "datacenter", "datacenters": "datacenter",  # "centres" alone are any centres (physiotherapy, call)
     "investisseurs": "investor", "investors": "investor", "modeles": "model", "models": "model",
 }
 _DURATION_UNITS = {"month", "year", "week", "day"}
@@ -179,6 +179,11 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
 # The concepts a figure is (a raise, a valuation, a loss...): a question about one and a clause about
 # another talk about different figures.
 ATTRIBUTES = frozenset({"raise", "valuation", "loss", "revenue", "spend", "price", "salary", "founded"})
+# Attributes that are one act in an entity's life, told in the sentence that states it ("founded"): a
+# sentence that does not tell the act answers nothing about it.
+EVENTS = frozenset({"founded"})
+# Roles a names question may ask for ("who runs", "le directeur"): told in the sentence that names the holder.
+ROLES = frozenset({"lead"})
 # When a statement holds: a question about last year is not answered by this year's forecast.
 TIME_FRAMES = frozenset({"this_year", "last_year", "next_year"})
 _CONCEPT_RX = {name: re.compile(r"(?<![\w])(?:" + "|".join(re.escape(p) for p in prefixes) + ")")
@@ -316,10 +321,19 @@ competing rival rivaux rivale monthly mensuel mensuelle annual annuel annuelle l
 premiere ai ia much many""".split())
 
 
+# Determiners that, followed by a word that is no verb, ask for a thing of that noun ("quel quotidien",
+# "which regulator"); "what" also opens "what did it raise", so "what" + a verb falls through.
+_NOUN_DETERMINERS = frozenset("quel quelle quels quelles which what".split())
+_VERBS_AFTER_WH = frozenset("""est sont etait etaient sera seront fut a ont avait avaient aura is are was were be
+has have had do does did will would can could should may might must""".split())
+
+
 def _head_kind(q: str, names: frozenset[str]) -> tuple[str, str] | None:
     """(kind, unit) from the head noun after "what/which/quel" or "how big": the first word past articles,
     possessives and adjectives ("Quelle perte totale", "What GPU count", "What is xAI's monthly loss");
-    None when that word is not in the lexicon ("What are the two assets...")."""
+    ("other", "") when a noun the lexicon does not know follows the determiner ("Quel quotidien a révélé
+    la levée ?" asks for a newspaper, not for the raise it names); None when the head is not found."""
+    unknown_head = False
     for m in list(_WH_DETERMINER.finditer(q)) + list(_HOW_BIG.finditer(q)):
         words = re.findall(r"[\w'-]+", q[m.end():])[:8]
         unit = ""
@@ -348,10 +362,12 @@ def _head_kind(q: str, names: frozenset[str]) -> tuple[str, str] | None:
                     break
                 if _HEAD_INDEX.get(nxt):
                     return ("money", "") if _HEAD_INDEX[nxt] == "money" else (_HEAD_INDEX[nxt], "")
+            if i == 0 and m.group(1) in _NOUN_DETERMINERS and w not in _VERBS_AFTER_WH:
+                unknown_head = True  # "Quel quotidien…", "Which regulator…": a thing asked, not an amount
             break  # the head noun, and not one the lexicon knows
         if unit:
             return "count", unit
-    return None
+    return ("other", "") if unknown_head else None
 
 
 def _answer_type(q: str, names: frozenset[str] = frozenset()) -> tuple[str, str, bool]:
@@ -372,6 +388,8 @@ def _answer_type(q: str, names: frozenset[str] = frozenset()) -> tuple[str, str,
         words = [w for w in count.groups() if w and w not in _FUNCTION_WORDS] or [""]
         known = [w for w in words if UNIT_SYNONYMS.get(w) or UNIT_SYNONYMS.get(w.rstrip("s"))]
         noun = known[0] if known else words[0]
+        if not known and len(words) == 2 and words[1].endswith("s") and not words[0].endswith("s"):
+            noun = words[1]  # an English compound puts its head last: "physiotherapy centres"
         canonical = UNIT_SYNONYMS.get(noun, UNIT_SYNONYMS.get(noun.rstrip("s"), ""))
         if canonical in ("USD", "EUR") or _HEAD_INDEX.get(noun) == "money":
             return "money", "", True  # "combien d'argent", "combien de revenus"
@@ -419,12 +437,16 @@ def analyse(question: str, language: Language) -> QuestionFrame:
     found = concepts(asked_q)
     # What the question asks about, before any purpose adjunct: "Combien xAI cherche-t-elle à obtenir
     # pour survivre à ses pertes ?" asks about a raise, not a loss.
-    purpose = _PURPOSE.search(fold(asked_q))
-    asked_part = asked_q[:purpose.start()] if purpose and purpose.start() > 10 else asked_q
-    asked = concepts(asked_part) & ATTRIBUTES
+    asked = concepts(asked_part(asked_q)) & ATTRIBUTES
     return QuestionFrame(q, language, kind, unit, tuple(n for _, n in spans), per,
                          tuple(m.group() for m in _YEAR_IN_TEXT.finditer(asked_q)), focus, found,
                          _subjects(q, spans), explicit, asked, article_ref)
+
+
+def asked_part(question: str) -> str:
+    """The question before a purpose adjunct ("… pour survivre à ses pertes" says why, not what)."""
+    purpose = _PURPOSE.search(fold(question))
+    return question[:purpose.start()] if purpose and purpose.start() > 10 else question
 
 
 def without_reference(question: str, article_ref: str) -> str:

@@ -240,7 +240,7 @@ def _per_kind(rows: list[dict], cv_probs: list, seed_rows: list[dict], seed_prob
                 continue
             got = _decide([rows[i] for i in mine], [cv_probs[i] for i in mine], threshold, tl)
             gain = got["correct"] - WRONG_COST * got["wrong"]
-            if best is None or gain >= best[0]:  # on a tie, the higher bar: as many right, fewer answers
+            if best is None or gain > best[0]:  # on a tie, the lower bar: the same net score, more questions answered
                 best = (gain, tl)
         if best is not None and best[1] != default:
             out[answer_kind] = best[1]

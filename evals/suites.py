@@ -9,7 +9,8 @@ Suites (`EVALS_SUITES=seeds,unseen-dev,unseen-test`, default all three):
 Counted per suite, per language and per category, over turns (a conversation's turns each count):
   correct, wrong_stated, false_refusal, refused (an unanswerable refused: right), flawed, error (the engine
   raised); coverage = answered answerable turns / answerable turns; precision = correct / answered turns;
-  correct_rate and wrong_stated_rate = count / all turns (what the bars bound).
+  correct_rate and wrong_stated_rate = count / all turns; net_rate = (correct - 2 x wrong_stated) / all turns
+  (what the bars bound).
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from evals.judge import CHECKS, applicable, assess
 BARS_FILE = Path(__file__).resolve().parent / "bars.yaml"
 COUNTS = ("correct", "wrong_stated", "false_refusal", "refused", "flawed", "error")
 HIDDEN = "unseen-test"  # reported as totals only: never a case id, question or answer
+WRONG_COST = 2.0  # net score: a wrong-stated answer costs this many correct ones
 
 
 def selected_suites() -> tuple[str, ...]:
@@ -87,6 +89,8 @@ def tally(records: list[dict[str, Any]]) -> dict[str, Any]:
     out["precision"] = round(count.get("correct", 0) / len(answered), 4) if answered else None
     out["correct_rate"] = round(count.get("correct", 0) / n, 4) if n else None
     out["wrong_stated_rate"] = round(count.get("wrong_stated", 0) / n, 4) if n else None
+    # A wrong answer costs two right ones (it is worse than a refusal): the trust-weighted score per turn.
+    out["net_rate"] = round((count.get("correct", 0) - WRONG_COST * count.get("wrong_stated", 0)) / n, 4) if n else None
     return out
 
 
@@ -121,6 +125,9 @@ def bar_verdict(suite: str, totals: dict[str, Any], bars: dict[str, dict[str, fl
     if "max_wrong_stated" in bar and totals["wrong_stated_rate"] > bar["max_wrong_stated"] + 1e-9:
         out.append(f"{suite}: wrong-stated {totals['wrong_stated']}/{totals['turns']} "
                    f"({totals['wrong_stated_rate']:.3f}) exceeds the bar {bar['max_wrong_stated']:.3f}")
+    if "min_net" in bar and totals["net_rate"] < bar["min_net"] - 1e-9:
+        out.append(f"{suite}: net score (correct - {WRONG_COST:g} x wrong-stated) per turn {totals['net_rate']:.3f} "
+                   f"is under the bar {bar['min_net']:.3f}")
     if "min_correct" in bar and totals["correct_rate"] < bar["min_correct"] - 1e-9:
         out.append(f"{suite}: correct {totals['correct']}/{totals['turns']} ({totals['correct_rate']:.3f}) "
                    f"is under the bar {bar['min_correct']:.3f}")

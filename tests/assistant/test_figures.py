@@ -80,6 +80,8 @@ PARSE_ROWS = [
     ("500 M€", 5e8, "EUR", "money", "", "", None),
     ("$50k", 5e4, "USD", "money", "", "", None),
     ("£6bn", 6e9, "GBP", "money", "", "", None),
+    ("19.8 euro cents", 0.198, "EUR", "money", "", "", None),  # a hundredth of the currency named
+    ("45 centimes d'euro", 45, "", "count", "", "", "45"),  # no currency before the cents: no amount
     ("USD 6 billion", 6e9, "USD", "money", "", "", None),
     ("1 234,5 millions", 1.2345e9, "", "count", "", "", None),
     ("1,500 users", 1500, "user", "count", "", "", None),

@@ -60,6 +60,10 @@ def test_entities() -> None:
     ("How much have X's ad revenues fallen?", "percent", ""),
     ("What is xAI valued at?", "money", ""),
     ("Quelle est la capitale de l'Australie ?", "other", ""),
+    # a noun no lexicon knows asks for a thing of that noun, never the amount the question mentions
+    ("Quel quotidien a révélé la levée de Norvane ?", "other", ""),
+    ("Which regulator fined Meta after the raise?", "other", ""),
+    ("What did xAI raise?", "money", ""),
 ])
 def test_answer_type_from_the_head_noun(q: str, kind: str, unit: str) -> None:
     frame = analyse(q, detect_language(q)[0])
