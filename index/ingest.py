@@ -264,7 +264,12 @@ class Ingestor:
             return ""
         if is_damage(exc):
             return f"{type(exc).__name__}: {exc}"
-        if _is_chroma_error(exc) or "chroma" in type(exc).__module__:
+        chain, current = [], exc
+        while current is not None and len(chain) < 10:  # also what a StoreError was raised from
+            chain.append(current)
+            current = current.__cause__ or current.__context__
+        if any(_is_chroma_error(e) or "chroma" in type(e).__module__ for e in chain):
+            # e.g. the served collection "does not exist" when the page that lists collections is damaged
             found = sqlite_damage(self.store.chroma_path / "chroma.sqlite3")
             if found:
                 return f"{found}; Chroma reported {type(exc).__name__}: {exc}"
