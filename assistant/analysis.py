@@ -29,7 +29,7 @@ from assistant.types import Figure
 log = logging.getLogger(__name__)
 
 # Bump when what is stored changes: stored analyses of another version are recomputed.
-ANALYSIS_VERSION = 12
+ANALYSIS_VERSION = 13
 ROLE_WORDS = 12
 _CONTENT_POS = {"NOUN", "VERB", "ADJ", "PROPN", "NUM", "ADV"}
 _ENTITY_LABELS = {"PER", "PERSON", "ORG", "GPE", "LOC", "NORP", "PRODUCT", "FAC", "EVENT", "WORK_OF_ART", "MISC"}
@@ -219,7 +219,7 @@ def analyse_source(source_id: str, content_hash: str, language: str, text: str,
                 "Cnd" in verb.morph.get("Mood") or any(c.lemma_.lower() in data.FORECAST for c in verb.children
                                                        if c.dep_.startswith("aux"))))
             near_years = sorted(years, key=lambda m: abs(m.start() - fig.start))
-            absolute = fig if not fig.start else Figure(**{**asdict(fig), "start": fig.start + s, "end": fig.end + s})
+            absolute = Figure(**{**asdict(fig), "start": fig.start + s, "end": fig.end + s})  # a figure opening its sentence too
             out.figures.append(FigureRole(sent_idx, absolute, role, owner, owner_is_subject, counted,
                                           tuple(m.group() for m in near_years if m.group() != fig.text.strip()),
                                           quarter, prior, forecast, local))

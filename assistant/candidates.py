@@ -394,12 +394,37 @@ def names_state_the_event(frame: QuestionFrame, c: "NameCandidate", views: dict)
     told by another word than the question's: "who invested" is answered where "investors" are listed.)"""
     from assistant.question import EVENTS, ROLES, concepts
 
+    view = views[c.source_id]
+    if not _whole_and_not_the_source(frame, c, view):
+        return False
     asked = (frame.attributes & EVENTS) | (frame.concepts & ROLES)
     if not asked:
         return True
-    view = views[c.source_id]
     s, e = view.sentences[c.sent_idx]
     return bool(concepts(view.text[s:e]) & asked)
+
+
+def _whole_and_not_the_source(frame: QuestionFrame, c: "NameCandidate", view) -> bool:
+    """A names answer is a whole name (not a word cut out of a longer one: "Santé" of "Rhône Santé Capital")
+    and not the outlet the sentence is attributed to ("…, a indiqué l'AFP"), unless the question asks who
+    reported."""
+    from assistant.compose import _WHO_REPORTED
+
+    if not c.spans:
+        return True
+    text = view.text
+    # The article's language is not on the view; each language's cue only matches text of its own language.
+    cues = [langdata.get(lang).SOURCE_CUE for lang in langdata.SUPPORTED]
+    for sp in c.spans:
+        before, after = text[max(0, sp.start - 40):sp.start], text[sp.end:sp.end + 40]
+        left = re.search(r"([\w'’-]+) $", before)
+        right = re.match(r" ([\w'’-]+)", after)
+        if left and right and re.fullmatch(_CAPITALISED, left.group(1)) and re.fullmatch(_CAPITALISED, right.group(1)):
+            return False
+        if (sp.label != "person" and any(re.search(cue, before, re.I) for cue in cues)
+                and not frame.concepts & _WHO_REPORTED):
+            return False
+    return True
 
 
 def _is_plural_question(frame: QuestionFrame) -> bool:

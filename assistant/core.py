@@ -413,7 +413,8 @@ class Assistant:
         answers, evidence, previous = [], None, None
         for part in parts:
             part_frame, part_text = condense(part, frame.language, previous)
-            answer, ev = self._answer_one(part_frame, part_text, asked, repeat)
+            # Each part asks for something else: a figure already given for another part is not its answer.
+            answer, ev = self._answer_one(part_frame, part_text, asked, _said_so_far(repeat, answers))
             answers.append(answer)
             evidence = evidence or ev
             previous = part_frame
@@ -529,6 +530,17 @@ def _combined(answers: list[Answer], frame: QuestionFrame, standalone: str, aske
                   standalone_question=standalone, timings=timings,
                   verified=answered and all(a.verified for a in answers),
                   confidence=min(a.confidence for a in answers) if answered else 0.0)
+
+
+def _said_so_far(repeat: Answer | None, answers: list[Answer]) -> Answer | None:
+    """One answer holding what `repeat` and the answered `answers` state (figures, names, cited sources)."""
+    said = [a for a in ([repeat] if repeat is not None else []) + answers if a.answered]
+    if not said:
+        return repeat
+    from dataclasses import replace
+
+    return replace(said[0], citations=[c for a in said for c in a.citations],
+                   figures=[f for a in said for f in a.figures], names=[n for a in said for n in a.names])
 
 
 def _detect(text: str) -> str:

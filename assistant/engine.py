@@ -149,8 +149,23 @@ def chosen(frame: QuestionFrame, view: SourceView, c: Candidate) -> Chosen:
     qs, qe = _quote_span(view, c.sent_idx, clause, frame)
     fig = c.figure
     if frame.kind == "count" and not fig.unit and frame.unit:
-        fig = replace(fig, unit=frame.unit)  # the question's counted thing, in its words
+        fig = replace(fig, unit=_counted_word(frame))  # the question's counted thing, in its words
     return Chosen(view, c.probability, qs, qe, figure=fig)
+
+
+def _counted_word(frame: QuestionFrame) -> str:
+    """The question's own word for the counted thing ("décès", not the folded key "dece"); the key itself when
+    it is a unit the renderer knows (it says "GPU" or "utilisateurs" in the answer's language)."""
+    from assistant.figures import knows_noun
+    from assistant.question import fold
+
+    if knows_noun(frame.unit):
+        return frame.unit
+    for word in re.findall(r"[^\W\d_][\w-]*", frame.text):
+        key = fold(word).lower()
+        if key == frame.unit or key.rstrip("sx") == frame.unit or (len(frame.unit) >= 4 and key.startswith(frame.unit)):
+            return word
+    return frame.unit
 
 
 def split_compound(question: str, language: str) -> list[str]:

@@ -410,8 +410,14 @@ def _scaled(value: float) -> tuple[float, str, str]:
     return value, "", ""
 
 
+def knows_noun(unit: str) -> bool:
+    """Whether `unit` is a counted thing the renderer names in each language itself."""
+    return all(unit in nouns for nouns in _NOUNS.values())
+
+
 def _noun(unit: str, n: float, lang: str) -> str:
-    singular, plural = _NOUNS[lang].get(unit, (unit, unit + "s" if lang == "en" else unit))
+    # A word of the question ("deaths", "voyageurs") is said as asked; English adds the plural "s" it lacks.
+    singular, plural = _NOUNS[lang].get(unit, (unit, unit + "s" if lang == "en" and not unit.endswith("s") else unit))
     # English: singular for exactly 1 ("1.5 months"); French: singular below 2 ("1,5 million").
     one = n == 1 if lang == "en" else n < 2
     return singular if one else plural

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from assistant import lang as langdata
 from assistant.types import Language
 
 # Words that settle a short question on their own (lingua is unsure on 2-3 words like "Et Google ?").
@@ -31,6 +32,9 @@ def detect_language(text: str, default: Language | None = None) -> tuple[Languag
     words = [w.lower().replace("’", "'") for w in _WORD.findall(text)]
     if not words:
         return (default or "en"), 0.0
+    opener = _opening_language(words[0])
+    if opener is not None:  # names and glosses of the other language later in the question do not outvote it
+        return opener, 1.0
     fr_hits = sum(w in _FR_MARKERS for w in words)
     en_hits = sum(w in _EN_MARKERS for w in words)
     from lingua import Language as L
@@ -44,6 +48,12 @@ def detect_language(text: str, default: Language | None = None) -> tuple[Languag
     if default is not None and len(words) <= 3 and confidence < 0.6:
         return default, confidence
     return lang, confidence
+
+
+def _opening_language(word: str) -> Language | None:
+    """The one supported language whose interrogatives include the question's first word, if exactly one."""
+    owners = [lang for lang in langdata.SUPPORTED if word in langdata.get(lang).INTERROGATIVES]
+    return owners[0] if len(owners) == 1 else None
 
 
 def is_supported_language(text: str) -> bool:

@@ -29,6 +29,13 @@ def test_french_figure_roles_owner_and_prior_period():
     assert all(text[f.figure.start:f.figure.end] == f.figure.text for f in a.figures)  # absolute offsets
 
 
+def test_a_figure_opening_a_later_sentence_has_absolute_offsets():
+    text = "La société a levé 10 millions d'euros. 48,2 % des élèves sont vaccinés."
+    a = _analyse(text, "fr")
+    opening = next(f for f in a.figures if f.figure.kind == "percent")
+    assert opening.sent_idx == 1 and text[opening.figure.start:opening.figure.end] == opening.figure.text
+
+
 def test_english_forecast_and_names():
     text = ("Helixor raised $250 million, CEO Priya Raman said. "
             "The company expects revenue of $40 million next year.")

@@ -2,7 +2,8 @@
 question's words that another figure's sentence states."""
 from __future__ import annotations
 
-from assistant.candidates import Candidate, _mark_unstated_qualifiers, _named_in
+from assistant.analysis import NameSpan
+from assistant.candidates import Candidate, NameCandidate, _mark_unstated_qualifiers, _named_in, names_state_the_event
 from assistant.compose import SourceView
 from assistant.figures import parse_figures
 from assistant.question import analyse
@@ -53,3 +54,26 @@ def test_words_no_sentence_states_mark_nothing() -> None:
     frame = analyse("How much does the Solenne radar cost?", "en")  # no sentence names a radar
     _mark_unstated_qualifiers(frame, candidates, {view.source_id: view})
     assert all(c.features.get("qualifier_missing", 0.0) == 0.0 for c in candidates)
+
+
+NEWS = ("Le CHU de Vauclair a déclenché son plan blanc, a indiqué l'AFP. "
+        "Le tour de table a été mené par Rhône Santé Capital, selon Jeanne Morel, directrice financière.")
+
+
+def _names(text: str, *picked: tuple[str, str]) -> tuple[NameCandidate, dict]:
+    cut = text.index(". ") + 1
+    sentences = ((0, cut), (cut + 1, len(text)))
+    view = SourceView("vauclair", "Vauclair", "", text, sentences, (), ((), ()))
+    spans = []
+    for name, label in picked:
+        at = text.index(name)
+        spans.append(NameSpan(0 if at < cut else 1, at, at + len(name), name, label, "", 1))
+    return NameCandidate(view.source_id, spans[0].sent_idx, spans, {}), {view.source_id: view}
+
+
+def test_names_are_whole_and_not_the_outlet_the_news_is_attributed_to() -> None:
+    who = analyse("Qui a mené le tour de table ?", "fr")
+    assert not names_state_the_event(who, *_names(NEWS, ("AFP", "org")))  # the source of the sentence
+    assert not names_state_the_event(who, *_names(NEWS, ("Santé", "other")))  # a word of a longer name
+    assert names_state_the_event(who, *_names(NEWS, ("Rhône Santé Capital", "org")))  # "mené par": an actor
+    assert names_state_the_event(who, *_names(NEWS, ("Jeanne Morel", "person")))  # a speaker may be the one asked

@@ -14,6 +14,15 @@ def test_short_questions(text: str, lang: str) -> None:
     assert detect_language(text)[0] == lang
 
 
+@pytest.mark.parametrize("text, lang", [
+    ("Who chairs the hospital's medical committee (commission médicale d'établissement) de Vauclair ?", "en"),
+    ("What is the vaccination rate among quatrième pupils in Haute-Arvelle?", "en"),
+    ("Combien a coûté le Tour of Britain selon the Financial Times ?", "fr"),
+])
+def test_the_opening_interrogative_outweighs_words_of_the_other_language(text: str, lang: str) -> None:
+    assert detect_language(text)[0] == lang
+
+
 def test_short_ambiguous_turn_keeps_the_conversation_language() -> None:
     assert detect_language("xAI ?", default="fr")[0] == "fr"
     assert detect_language("xAI ?", default="en")[0] == "en"

@@ -7,6 +7,10 @@ goal plan guidance outlook predict prediction hope could would should may might 
 REPORTED = frozenset("""accord report say claim state announce tell""".split())
 
 REPORTED_CUE = r"(?:\baccording to|\breported by|\breports?|\bby|\btold)\W*(?:the )?\s*$"
+# What introduces the outlet a sentence is attributed to ("according to Reuters", "told the BBC"): a name right
+# after it is the source of the news, not its subject. (No "by": "led by X" names an actor; no "said X": a speaker
+# may be the one asked for.)
+SOURCE_CUE = r"(?:\baccording to|\breported by|\btold)\s+(?:the\s+)?$"
 
 PRIOR_PERIOD = (r"\b(?:a year earlier|a year ago|a year before|last year|the previous year|the prior year"
                 r"|the year before|the previous quarter|the prior quarter|a quarter earlier"
@@ -39,6 +43,9 @@ WHO_WORDS = frozenset("who whom whose".split())
 # The asked type is read in the interrogative phrase only: from the wh-word to the first preposition
 # ("Who is the head OF the party IN the province" asks for a person, not a place).
 WH_WORDS = frozenset("who whom whose which what".split())
+# Words that open a question in this language only: the opening word settles the language of a question
+# whose other words are names or glosses of another language ("Who chairs the commission médicale ?").
+INTERROGATIVES = frozenset("how what which who whom whose why when where".split())
 PREPOSITIONS = frozenset("of in at for with by from on to about into among over under during since".split())
 
 # Phrasings that address a model, not a reader (assistant/instructions.py): never evidence.

@@ -8,6 +8,10 @@ projection objectif viser cible ambitionner espérer compter pronostic perspecti
 REPORTED = frozenset("""selon rapporter affirmer indiquer déclarer annoncer préciser""".split())
 
 REPORTED_CUE = r"(?:\bselon|\bd['’]après|\brapporte|\bindique|\bpar)\W*(?:le |la |les |l['’])?\s*$"
+# What introduces the outlet or body a sentence is attributed to ("a indiqué l'AFP", "selon l'Insee"): a name
+# right after it is the source of the news, not its subject. (No "par": "mené par X" names an actor.)
+SOURCE_CUE = (r"(?:(?:\bselon|\bd['’]après)\s+(?:le |la |les |l['’])?|\b(?:indiqu|rapport|affirm|déclar|annonc|précis|révél)\w*"
+              r"\s+(?:le |la |les |l['’]))\s*$")
 
 # Relative time: a figure of the period before the one the sentence is about.
 PRIOR_PERIOD = (r"\b(?:un an plus tôt|un an auparavant|l'an dernier|l’an dernier|l'année dernière|l’année dernière"
@@ -49,6 +53,8 @@ département départements capitale capitales""".split())
 WHO_WORDS = frozenset("qui".split())
 # Le type demandé se lit dans le seul groupe interrogatif, du mot interrogatif à la première préposition.
 WH_WORDS = frozenset("qui quel quelle quels quelles lequel laquelle lesquels lesquelles".split())
+# Words that open a question in this language only (see assistant/lang/en).
+INTERROGATIVES = frozenset("combien quel quelle quels quelles qui quoi pourquoi comment où quand lequel laquelle lesquels lesquelles".split())
 PREPOSITIONS = frozenset("de du des d dans à au aux pour avec par sur en chez entre parmi sous selon depuis".split())
 
 # Phrasings that address a model, not a reader (assistant/instructions.py): never evidence.
