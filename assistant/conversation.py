@@ -32,7 +32,10 @@ def condense(turn: str, language: str, previous: QuestionFrame | None) -> tuple[
         # No question word: "Et l'année d'avant ?", "And a year earlier?" asks the previous question again
         # for another time, attribute or subject; a time word alone does not make it a question about a year.
         frame = replace(frame, kind="other", explicit=False)
-    if frame.entities and frame.kind == "other" and elliptic:
+    # "And how big is the plan management will present?" is a question of its own that borrows the subject,
+    # not the previous question asked again about another one.
+    own_question = not short and bool(_WH.search(fold(_FOLLOW_START.sub("", turn, count=1))))
+    if frame.entities and frame.kind == "other" and elliptic and not own_question:
         # Same question, another subject: "And OpenAI?", "Et Tesla ?".
         text = previous.text
         if previous.entities:
@@ -52,9 +55,10 @@ def condense(turn: str, language: str, previous: QuestionFrame | None) -> tuple[
     if not frame.entities and previous.entities and (refers_back or elliptic):
         # A pronoun points at one antecedent: the previous question's subject.
         subject = (previous.subjects or previous.entities)[:1]
-        if frame.kind == "other":
+        asks_again = frame.kind == "other" and not own_question  # the previous question, about the antecedent
+        if asks_again:
             base = replace(previous, text=f"{previous.text} {turn}", years=previous.years, per=previous.per)
-        elif not frame.explicit and previous.kind in ("count", "duration"):
+        elif not frame.explicit and frame.kind != "other" and previous.kind in ("count", "duration"):
             # "Et combien veut-elle en avoir bientôt ?": a bare "combien" keeps counting the same thing.
             base = replace(frame, kind=previous.kind, unit=previous.unit, text=f"{turn} ({subject[0]})")
         else:
@@ -62,7 +66,7 @@ def condense(turn: str, language: str, previous: QuestionFrame | None) -> tuple[
         inherited = replace(base, language=frame.language, entities=subject, subjects=subject,
                             years=frame.years or base.years, per=frame.per or base.per,
                             focus=tuple(dict.fromkeys(frame.focus + previous.focus)),
-                            concepts=frame.concepts | (previous.concepts if frame.kind == "other" else frozenset()),
-                            attributes=frame.attributes or (previous.attributes if frame.kind == "other" else frozenset()))
+                            concepts=frame.concepts | (previous.concepts if asks_again else frozenset()),
+                            attributes=frame.attributes or (previous.attributes if asks_again else frozenset()))
         return inherited, inherited.text
     return frame, turn

@@ -89,6 +89,17 @@ def test_shipped_ranker_is_reproducible_data():
     assert data["trained_on"]["unseen_dev_cases"] > 0
 
 
+def test_follow_up_with_a_question_of_its_own_is_not_the_previous_one_again():
+    from assistant.conversation import condense
+    from assistant.question import analyse
+
+    first = analyse("How many employees does Dorsalis have?", "en")
+    frame, text = condense("And how big is the multi-year plan the management will present?", "en", first)
+    assert frame.kind != "count" and "Dorsalis" in text and "employees" not in text
+    frame, text = condense("And OpenAI?", "en", first)  # a bare subject still asks the previous question
+    assert frame.kind == "count" and "OpenAI" in text
+
+
 def test_follow_up_that_changes_only_the_time_keeps_the_question():
     from assistant.conversation import condense
     from assistant.question import analyse
