@@ -34,6 +34,8 @@ from assistant.engine import FIGURE_KINDS, FigureEngine, chosen, chosen_names, s
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 1000
+# How long a question waits for the rebuild of a damaged store before it is told to ask again.
+RECOVERY_WAIT_S = 60.0
 
 _MESSAGES = {
     "empty": {"en": "Please ask a question about the articles.", "fr": "Posez une question sur les articles."},
@@ -141,6 +143,9 @@ class Assistant:
         self.ingestor.before_commit = self._prepare_pending
         self.ingestor.embed_slice = EMBED_SLICE_S  # questions share the embedder: they take turns with it
         self._recovering = threading.Lock()
+        self._recovered = threading.Event()  # set when no recovery is under way
+        self._recovered.set()
+        self._recovery_cause = ""
         self._warm_up()
         if auto_build:
             self.refresh()
@@ -263,6 +268,11 @@ class Assistant:
                 log.info("a question failed while another process committed to the index: asked again (%s: %s)",
                          type(failure).__name__, str(failure)[:200])
                 continue
+            if attempt == 1 and not self._recovered.is_set():
+                # The damaged store was set aside by an earlier question and is being rebuilt: this one
+                # waits for the rebuild (seconds for a few articles) instead of failing on the empty store.
+                self._await_recovery()
+                continue
             break
         damage = self.ingestor._damage(failure)
         if damage:
@@ -284,6 +294,8 @@ class Assistant:
         if self.settings.chroma_host or not self._recovering.acquire(blocking=False):
             aside.set()  # a recovery is under way already (or a server's store: not ours to move)
             return aside
+        self._recovery_cause = damage
+        self._recovered.clear()
 
         def run() -> None:
             try:
@@ -297,9 +309,17 @@ class Assistant:
             finally:
                 aside.set()
                 self._recovering.release()
+                self._recovered.set()
 
         threading.Thread(target=run, name="index-recovery", daemon=True).start()
         return aside
+
+    def _await_recovery(self) -> None:
+        """Wait for the rebuild of a damaged store (bounded); past the bound the question is told why."""
+        if self._recovered.wait(RECOVERY_WAIT_S):
+            return
+        raise StoreError(f"the Chroma index in {self.store.chroma_path} is damaged ({self._recovery_cause[:400]}); "
+                         "it is being rebuilt from sources, ask again in a moment")
 
     def source_text(self, source_id: str) -> str:
         return self.store.source_text(source_id)
