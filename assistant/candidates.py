@@ -405,7 +405,8 @@ def names_state_the_event(frame: QuestionFrame, c: "NameCandidate", views: dict)
 
 
 def _whole_and_not_the_source(frame: QuestionFrame, c: "NameCandidate", view) -> bool:
-    """A names answer is a whole name (not a word cut out of a longer one: "Santé" of "Rhône Santé Capital")
+    """A names answer is a whole name (not a word cut out of a longer one: "Santé" of "Rhône Santé Capital"
+    or of "Santé Tech Hebdo")
     and not the outlet the sentence is attributed to ("…, a indiqué l'AFP"), unless the question asks who
     reported."""
     from assistant.compose import _WHO_REPORTED
@@ -417,9 +418,10 @@ def _whole_and_not_the_source(frame: QuestionFrame, c: "NameCandidate", view) ->
     cues = [langdata.get(lang).SOURCE_CUE for lang in langdata.SUPPORTED]
     for sp in c.spans:
         before, after = text[max(0, sp.start - 40):sp.start], text[sp.end:sp.end + 40]
-        left = re.search(r"([\w'’-]+) $", before)
         right = re.match(r" ([\w'’-]+)", after)
-        if left and right and re.fullmatch(_CAPITALISED, left.group(1)) and re.fullmatch(_CAPITALISED, right.group(1)):
+        # Cut from a longer name when a capitalised word follows it ("Santé" of "Santé Tech Hebdo"); one
+        # before it may be a title ("le PDG Arthur Mensch").
+        if right and re.fullmatch(_CAPITALISED, right.group(1)):
             return False
         if (sp.label != "person" and any(re.search(cue, before, re.I) for cue in cues)
                 and not frame.concepts & _WHO_REPORTED):

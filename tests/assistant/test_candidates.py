@@ -77,3 +77,11 @@ def test_names_are_whole_and_not_the_outlet_the_news_is_attributed_to() -> None:
     assert not names_state_the_event(who, *_names(NEWS, ("Santé", "other")))  # a word of a longer name
     assert names_state_the_event(who, *_names(NEWS, ("Rhône Santé Capital", "org")))  # "mené par": an actor
     assert names_state_the_event(who, *_names(NEWS, ("Jeanne Morel", "person")))  # a speaker may be the one asked
+
+
+def test_a_name_is_not_the_first_word_of_a_longer_one() -> None:
+    who = analyse("Qui a mené le tour de table ?", "fr")
+    text = ("Le tour de table a été mené par Helvetic Health Ventures. "
+            "L'information a été publiée par le site spécialisé Santé Tech Hebdo mardi.")
+    assert not names_state_the_event(who, *_names(text, ("Santé", "other")))  # "Santé" of "Santé Tech Hebdo"
+    assert names_state_the_event(who, *_names(text, ("Helvetic Health Ventures", "org")))
